@@ -1,0 +1,409 @@
+"""Engine: the cards, the allocator and the MIDI channels together; one `handle` for files and live input."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mido
+import numpy as np
+
+from synth import blep, card
+from synth import hardware as hw
+from synth.allocator import Allocator
+from synth.units import db_to_gain, midi_to_hz
+from synth.voice import Voice
+
+DRUM_CHANNEL = 9  # MIDI channel 10, as musicians count
+N_CHANNELS = 16
+
+# Headroom: each card is mixed at 1/8 as in MAME (hardware.CARD_MIX_GAIN); we add 6 dB of make-up
+# gain so that a typical arrangement peaks a few dB below full scale (a choice, not the hardware's).
+MASTER_GAIN_DB = 6.0
+
+# General MIDI defaults (GM Level 1 / RP-015).
+DEFAULT_VOLUME = 100
+DEFAULT_EXPRESSION = 127
+DEFAULT_PAN = 64
+DEFAULT_BEND_RANGE_SEMITONES = 2.0
+# FILTER units moved per step of CC74 (brightness) away from its centre of 64 (a choice).
+BRIGHTNESS_FILTER_UNITS = 0.5
+
+
+@dataclass
+class ChannelState:
+    """What a MIDI channel remembers between notes."""
+
+    program: int = 0
+    volume: int = DEFAULT_VOLUME
+    expression: int = DEFAULT_EXPRESSION
+    pan: int = DEFAULT_PAN
+    brightness: int = 64
+    sustain: bool = False
+    bend: int = 0  # -8192..8191
+    bend_range_semitones: float = DEFAULT_BEND_RANGE_SEMITONES
+    rpn_msb: int = 127
+    rpn_lsb: int = 127
+
+    @property
+    def bend_semitones(self) -> float:
+        return self.bend / 8192.0 * self.bend_range_semitones
+
+    def reset_controllers(self) -> None:
+        """CC121 as RP-015 defines it: volume, pan and program stay."""
+        self.expression = DEFAULT_EXPRESSION
+        self.sustain = False
+        self.bend = 0
+        self.brightness = 64
+        self.rpn_msb = self.rpn_lsb = 127
+
+
+@dataclass
+class _CardNote:
+    channel: int
+    play_note: int
+    voice: Voice
+    drum: bool
+
+
+@lru_cache(maxsize=None)
+def _residual_table() -> np.ndarray:
+    return blep.residual_table()
+
+
+def velocity_to_volume(velocity: int, voice_volume: int) -> int:
+    """The card's 8-bit volume latch for a note: the voice's volume scaled by velocity squared.
+
+    Velocity squared spans about 42 dB over 1..127, close to what GM players expect.
+    """
+    return max(1, int(round(voice_volume * (velocity / 127.0) ** 2)))
+
+
+class Engine:
+    """The CMI with `n_voices` channel cards, playing MIDI messages into stereo (and per-card stems)."""
+
+    def __init__(
+        self,
+        model: str = hw.DEFAULT_PROFILE,
+        rate_hz: int = 44100,
+        n_voices: int | None = None,
+        stems: bool = False,
+        voices=None,
+        master_tune: int = hw.MASTER_TUNE_DEFAULT,
+    ) -> None:
+        self.profile = hw.get_profile(model)
+        self.rate_hz = int(rate_hz)
+        self.n_cards = int(n_voices) if n_voices else self.profile.n_voices
+        if not 1 <= self.n_cards <= 64:
+            raise ValueError(f"the number of voices must be 1..64, not {self.n_cards}")
+        if not 0 <= master_tune <= hw.MASTER_TUNE_MAX:
+            raise ValueError("master tune must be 0..255")
+        self.master_tune = master_tune
+        if voices is None:
+            from synth.gm import default_voice_set
+
+            voices = default_voice_set()
+        self.voices = voices
+        self.latency_frames = blep.HALF_TAPS
+        self._want_stems = stems
+        n_slots = 2 * self.n_cards  # each card has a shadow slot where a stolen note fades out
+        self._istate = np.zeros((n_slots, card.N_ISTATE), dtype=np.int64)
+        self._fstate = np.zeros((n_slots, card.N_FSTATE), dtype=np.float64)
+        self._ram = np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), dtype=np.float32)
+        self._carry = np.zeros((n_slots, 2 * blep.HALF_TAPS), dtype=np.float64)
+        self._table = _residual_table()
+        self._smooth = 1.0 - math.exp(-1.0 / (card.SMOOTHING_TIME_S * self.rate_hz))
+        self._fade_frames = max(1, int(round(card.STEAL_FADE_S * self.rate_hz)))
+        self._master_gain = hw.CARD_MIX_GAIN * db_to_gain(MASTER_GAIN_DB)
+        self._out = np.zeros((0, 2), dtype=np.float32)
+        self._stems_buf = np.zeros((0, self.n_cards), dtype=np.float32)
+        self._scratch = np.zeros(2 * blep.HALF_TAPS, dtype=np.float64)
+        self._last_stems = self._stems_buf
+        self.reset()
+
+    # --- state ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Silence every card and return every channel to its power-on state."""
+        self.frame = 0
+        self.notes_stolen = 0
+        self._istate[:] = 0
+        self._istate[:, card.I_FADE_LEFT] = -1
+        self._istate[:, card.I_LOOP_START] = -1
+        self._istate[:, card.I_LOOP_END] = -1
+        self._istate[:, card.I_STEM] = np.arange(2 * self.n_cards) % self.n_cards
+        self._fstate[:] = 0.0
+        self._carry[:] = 0.0
+        self._alloc = Allocator(self.n_cards)
+        self._channels = [ChannelState() for _ in range(N_CHANNELS)]
+        self._card_notes: list[_CardNote | None] = [None] * self.n_cards
+
+    @property
+    def is_silent(self) -> bool:
+        return not self._istate[:, card.I_ACTIVE].any()
+
+    @property
+    def n_sounding(self) -> int:
+        """Cards playing or ringing out (not counting steal fades)."""
+        return int(np.count_nonzero(self._istate[: self.n_cards, card.I_ACTIVE]))
+
+    @property
+    def stems(self) -> np.ndarray | None:
+        """float32 (n_frames, n_cards): each card's own output for the last render, when asked for."""
+        return self._last_stems if self._want_stems else None
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def render(self, n_frames: int) -> np.ndarray:
+        """Render the next n_frames; returns float32 (n_frames, 2), valid until the next call."""
+        n_frames = int(n_frames)
+        if self._out.shape[0] < n_frames:
+            self._out = np.zeros((n_frames, 2), dtype=np.float32)
+            self._scratch = np.zeros(n_frames + 2 * blep.HALF_TAPS, dtype=np.float64)
+            if self._want_stems:
+                self._stems_buf = np.zeros((n_frames, self.n_cards), dtype=np.float32)
+        out = self._out[:n_frames]
+        out[:] = 0.0
+        stems = self._stems_buf[:n_frames] if self._want_stems else self._stems_buf[:0]
+        if self._want_stems:
+            stems[:] = 0.0
+        if n_frames and self._istate[:, card.I_ACTIVE].any():
+            card.render_cards(
+                out, stems, self.frame, n_frames, self._istate, self._fstate, self._ram,
+                self._carry, self._scratch, self._table, self._smooth,
+            )
+            ended = np.flatnonzero(self._istate[: self.n_cards, card.I_ENDED])
+            for c in ended:
+                self._istate[c, card.I_ENDED] = 0
+                self._alloc.free(int(c))
+                self._card_notes[c] = None
+        self.frame += n_frames
+        self._last_stems = stems
+        return out
+
+    # --- MIDI ---------------------------------------------------------------------------------
+
+    def handle(self, message: mido.Message, track: int = 0) -> None:
+        """Apply one MIDI message at the current frame (file and live input alike)."""
+        kind = message.type
+        if kind == "note_on" and message.velocity > 0:
+            self._note_on(message.channel, message.note, message.velocity, track)
+        elif kind in ("note_off", "note_on"):
+            self._note_off(message.channel, message.note, track)
+        elif kind == "control_change":
+            self._control(message.channel, message.control, message.value)
+        elif kind == "program_change":
+            self._channels[message.channel].program = message.program
+        elif kind == "pitchwheel":
+            self._channels[message.channel].bend = message.pitch
+            self._retune_channel(message.channel)
+        # Aftertouch, sysex and meta messages do not reach the cards.
+
+    def _note_on(self, channel: int, key: int, velocity: int, track: int) -> None:
+        ch = self._channels[channel]
+        drum = channel == DRUM_CHANNEL
+        if drum:
+            found = self.voices.drum(key)
+            if found is None:
+                return
+            voice, play_note = found
+        else:
+            voice, play_note = self.voices.melodic(ch.program), key
+        c, stolen = self._alloc.note_on(track, channel, key)
+        if stolen is not None:
+            self.notes_stolen += 1
+        self._start(c, voice, play_note, velocity, channel, drum)
+
+    def _note_off(self, channel: int, key: int, track: int) -> None:
+        c = self._alloc.note_off(track, channel, key)
+        if c is not None:
+            self._release(c)
+
+    def _release(self, c: int) -> None:
+        info = self._card_notes[c]
+        # A drum hit plays its whole sound (GM drums ignore note-off) unless the voice loops.
+        if info is not None and info.drum and not info.voice.looped:
+            return
+        self._istate[c, card.I_PENDING_RELEASE] = 1
+
+    def _control(self, channel: int, control: int, value: int) -> None:
+        ch = self._channels[channel]
+        if control == 7:
+            ch.volume = value
+            self._update_mix(channel)
+        elif control == 11:
+            ch.expression = value
+            self._update_mix(channel)
+        elif control == 10:
+            ch.pan = value
+            self._update_mix(channel)
+        elif control == 64:
+            on = value >= 64
+            ch.sustain = on
+            for c in self._alloc.hold(channel, on):
+                self._release(c)
+        elif control == 74:
+            ch.brightness = value
+            self._update_filters(channel)
+        elif control == 101:
+            ch.rpn_msb = value
+        elif control == 100:
+            ch.rpn_lsb = value
+        elif control in (6, 38) and (ch.rpn_msb, ch.rpn_lsb) == (0, 0):
+            # RPN 0: pitch bend range, semitones in the data entry MSB and cents in the LSB.
+            whole = math.floor(ch.bend_range_semitones)
+            cents = round((ch.bend_range_semitones - whole) * 100)
+            if control == 6:
+                whole = value
+            else:
+                cents = value
+            ch.bend_range_semitones = whole + cents / 100.0
+            self._retune_channel(channel)
+        elif control == 120:
+            self._sound_off(channel)
+        elif control == 121:
+            ch.reset_controllers()
+            for c in self._alloc.hold(channel, False):
+                self._release(c)
+            self._update_mix(channel)
+            self._update_filters(channel)
+            self._retune_channel(channel)
+        elif control in (123, 124, 125, 126, 127):
+            for c in self._alloc.all_notes_off(channel):
+                self._release(c)
+
+    def _sound_off(self, channel: int) -> None:
+        """CC120: every card of the channel stops now, through the steal fade so it does not click."""
+        for c, info in enumerate(self._card_notes):
+            if info is not None and info.channel == channel:
+                self._move_to_shadow(c)
+                self._alloc.free(c)
+                self._card_notes[c] = None
+
+    # --- card set-up --------------------------------------------------------------------------
+
+    def _move_to_shadow(self, c: int) -> None:
+        """Hand the card's sound to its shadow slot, which fades it out over a few ms."""
+        s = c + self.n_cards
+        self._istate[s] = self._istate[c]
+        self._fstate[s] = self._fstate[c]
+        self._ram[s] = self._ram[c]
+        self._carry[s] = self._carry[c]
+        self._istate[s, card.I_FADE_LEFT] = self._fade_frames
+        self._istate[s, card.I_FADE_TOTAL] = self._fade_frames
+        self._istate[s, card.I_ENDED] = 0
+        self._clear_slot(c)
+
+    def _clear_slot(self, c: int) -> None:
+        self._istate[c] = 0
+        self._istate[c, card.I_FADE_LEFT] = -1
+        self._istate[c, card.I_LOOP_START] = -1
+        self._istate[c, card.I_LOOP_END] = -1
+        self._istate[c, card.I_STEM] = c % self.n_cards
+        self._fstate[c] = 0.0
+        self._carry[c] = 0.0
+
+    def _start(self, c: int, voice: Voice, play_note: int, velocity: int, channel: int, drum: bool) -> None:
+        if self._istate[c, card.I_ACTIVE] != card.IDLE:
+            self._move_to_shadow(c)
+        else:
+            self._clear_slot(c)
+        st = self._istate[c]
+        t0 = self.frame << card.TIME_FRAC_BITS
+        attack = self._env_period(voice.attack_timer)
+        st[card.I_ACTIVE] = card.PLAYING
+        st[card.I_MODE] = voice.mode
+        # Page 7 START SEG: the note starts at phase 0 of its start segment.
+        st[card.I_ADDR] = voice.start_segment * hw.SEGMENT_SAMPLES
+        st[card.I_NEXT_TICK] = t0
+        st[card.I_ENV] = 0
+        st[card.I_ENV_DIR] = 1
+        st[card.I_ENV_TARGET] = hw.ENVELOPE_MAX
+        st[card.I_ENV_STAGE] = 0
+        st[card.I_ENV_PERIOD] = attack
+        st[card.I_ENV_NEXT] = t0 + attack
+        st[card.I_PERIOD_DECAY] = self._env_period(voice.decay_timer)
+        st[card.I_PERIOD_RELEASE] = self._env_period(voice.damping_timer)
+        st[card.I_SUSTAIN] = voice.sustain_level
+        st[card.I_CURVE] = 1 if voice.curve == "exponential" else 0
+        st[card.I_LOOP_START] = -1 if voice.loop_start_segment is None else voice.loop_start_segment
+        st[card.I_LOOP_END] = -1 if voice.loop_end_segment is None else voice.loop_end_segment
+        seg_period = round(
+            hw.segment_timer_ticks(voice.segment_time_s) / hw.SEGMENT_TIMER_HZ * self.rate_hz * card.TIME_ONE
+        )
+        st[card.I_SEG_PERIOD] = seg_period
+        st[card.I_SEG_NEXT] = t0 + seg_period
+        st[card.I_VOLUME] = velocity_to_volume(velocity, voice.volume)
+        st[card.I_FADE_LEFT] = -1
+        st[card.I_STEM] = c
+        self._ram[c] = voice.levels
+        self._card_notes[c] = _CardNote(channel, play_note, voice, drum)
+        st[card.I_TICK_INC] = self._tick_increment(voice, play_note, self._channels[channel].bend_semitones)
+        self._set_mix(c, channel, jump=True)
+        self._set_filter(c, jump=True)
+
+    def _env_period(self, timer_value: int) -> int:
+        return int(round(hw.envelope_step_s(timer_value) * self.rate_hz * card.TIME_ONE))
+
+    def clock_hz(self, voice: Voice, play_note: float) -> float:
+        """The card clock a voice runs at for a (possibly bent) note, quantised as the card does."""
+        if voice.mode == 1:
+            target = hw.SEGMENT_SAMPLES * midi_to_hz(play_note)
+        else:
+            target = voice.recording_rate_hz * 2.0 ** ((play_note - voice.root_key) / 12.0)
+        return hw.quantised_clock_hz(target, self.master_tune)
+
+    def _tick_increment(self, voice: Voice, play_note: int, bend_semitones: float) -> int:
+        clock = self.clock_hz(voice, play_note + bend_semitones)
+        return int(round(self.rate_hz / clock * card.TIME_ONE))
+
+    def _retune_channel(self, channel: int) -> None:
+        bend = self._channels[channel].bend_semitones
+        for c, info in enumerate(self._card_notes):
+            if info is not None and info.channel == channel and not info.drum:
+                self._istate[c, card.I_TICK_INC] = self._tick_increment(info.voice, info.play_note, bend)
+
+    def _set_mix(self, c: int, channel: int, jump: bool = False) -> None:
+        ch = self._channels[channel]
+        amp = (ch.volume / 127.0) ** 2 * (ch.expression / 127.0) ** 2 * self._master_gain
+        # Constant-power pan; CC10 = 64 is the centre, 1 and 127 the ends.
+        p = (max(ch.pan, 1) - 1) / 126.0
+        left = amp * math.cos(0.5 * math.pi * p)
+        right = amp * math.sin(0.5 * math.pi * p)
+        fs = self._fstate[c]
+        fs[card.F_TGT_L], fs[card.F_TGT_R], fs[card.F_TGT_M] = left, right, amp
+        if jump:
+            fs[card.F_GAIN_L], fs[card.F_GAIN_R], fs[card.F_GAIN_M] = left, right, amp
+
+    def _update_mix(self, channel: int) -> None:
+        for c, info in enumerate(self._card_notes):
+            if info is not None and info.channel == channel:
+                self._set_mix(c, channel)
+
+    def filter_setting(self, voice: Voice, play_note: int, channel: int) -> float:
+        """The effective FILTER value for a note: Page 7 value, key tracking, CC74."""
+        setting = float(voice.filter)
+        if voice.filter >= hw.FILTER_MAX:
+            return float(hw.FILTER_MAX)
+        setting += voice.filter_key_tracking * (play_note - voice.root_key) * hw.FILTER_UNITS_PER_OCTAVE / 12
+        setting += (self._channels[channel].brightness - 64) * BRIGHTNESS_FILTER_UNITS
+        return setting
+
+    def _set_filter(self, c: int, jump: bool = False) -> None:
+        info = self._card_notes[c]
+        setting = self.filter_setting(info.voice, info.play_note, info.channel)
+        fs = self._fstate[c]
+        if setting >= hw.FILTER_MAX:
+            self._istate[c, card.I_FILTER_ON] = 0
+            return
+        self._istate[c, card.I_FILTER_ON] = 1
+        g = card.filter_coefficient(hw.filter_cutoff_hz(setting), self.rate_hz)
+        fs[card.F_G_TGT] = g
+        if jump:
+            fs[card.F_G] = g
+
+    def _update_filters(self, channel: int) -> None:
+        for c, info in enumerate(self._card_notes):
+            if info is not None and info.channel == channel:
+                self._set_filter(c)
