@@ -279,7 +279,19 @@ def render_cards(
         fade_left = st[I_FADE_LEFT]
         fade_total = st[I_FADE_TOTAL]
         stem = st[I_STEM]
+        draining = st[I_ACTIVE] == DRAINING
+        drain_left = st[I_DRAIN_LEFT]
+        silent = False
         for i in range(n_frames):
+            if draining:
+                # Once every step's residual is out, what remains is the filter's own decay; the
+                # slot stops at the first frame where that is inaudible, whatever the block size.
+                if drain_left <= 0 and (
+                    not filt or abs(z1) + abs(z2) + abs(z3) + abs(z4) < SILENCE_LEVEL
+                ):
+                    silent = True
+                    break
+                drain_left -= 1
             x = buf[i]
             if filt:
                 g += (g_tgt - g) * smooth
@@ -316,14 +328,9 @@ def render_cards(
         fs[F_GAIN_R] = gr
         fs[F_GAIN_M] = gm
         st[I_FADE_LEFT] = fade_left
-        if fade_left == 0:
+        st[I_DRAIN_LEFT] = drain_left
+        if fade_left == 0 or silent:
             _reset_slot(st, fs, carry[s])
-        elif st[I_ACTIVE] == DRAINING:
-            st[I_DRAIN_LEFT] -= n_frames
-            if st[I_DRAIN_LEFT] <= 0:
-                # Every step's residual is out; what remains is the filter's own decay.
-                if not filt or abs(z1) + abs(z2) + abs(z3) + abs(z4) < SILENCE_LEVEL:
-                    _reset_slot(st, fs, carry[s])
 
 
 @njit(cache=True, nogil=True)
