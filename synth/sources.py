@@ -39,7 +39,8 @@ def open_source(name_or_path: str | os.PathLike) -> tuple[str, mido.MidiFile]:
     if path.is_dir():
         raise SourceError(f"{name}: is a directory, not a MIDI file")
     if not path.is_file():
-        raise SourceError(f"no such file or built-in piece: {name!r} (built-in: {', '.join(builtin_names())})")
+        names = ", ".join(builtin_names())
+        raise SourceError(f"no such file or built-in piece: {name!r} (built-in: {names})")
     # imported here so that naming a built-in piece never needs the file reader
     from synth.midifile import read_midi
 
