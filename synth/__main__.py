@@ -1,0 +1,8 @@
+"""`python -m synth`: the liquidsky command line."""
+
+import sys
+
+from synth.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
