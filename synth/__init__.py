@@ -32,8 +32,8 @@ _EXPORTS = {
     "MidiFileError": "synth.midifile",
     "default_voice_set": "synth.gm",
     "VoiceSet": "synth.gm",
-    "render_to_array": "synth.render",
-    "render_to_file": "synth.render",
+    "render_to_array": "synth.offline",
+    "render_to_file": "synth.offline",
 }
 
 __all__ = sorted([*_EXPORTS, "render", "render_file", "__version__"])
@@ -41,7 +41,7 @@ __all__ = sorted([*_EXPORTS, "render", "render_file", "__version__"])
 
 def render(source, rate_hz: int = 44100, model: str = "iix", n_voices: int | None = None, **options):
     """Render a MIDI file (path, bytes or mido.MidiFile) or a built-in piece to float32 (n_frames, 2)."""
-    from synth.render import render_to_array
+    from synth.offline import render_to_array
 
     return render_to_array(_midi(source), rate_hz=rate_hz, model=model, n_voices=n_voices, **options)
 
@@ -49,7 +49,7 @@ def render(source, rate_hz: int = 44100, model: str = "iix", n_voices: int | Non
 def render_file(source, out_path, rate_hz: int = 44100, model: str = "iix", n_voices: int | None = None,
                 **options):
     """Render to a WAV or FLAC file, streamed in bounded memory; returns the render's report."""
-    from synth.render import render_to_file
+    from synth.offline import render_to_file
 
     return render_to_file(_midi(source), out_path, rate_hz=rate_hz, model=model, n_voices=n_voices, **options)
 

@@ -198,7 +198,7 @@ def _say_limit(seconds: float) -> str:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from synth.render import TooLongError, render_to_file, say_duration
+    from synth.offline import TooLongError, render_to_file, say_duration
     from synth.sources import open_source
 
     name, midi = open_source(args.source)

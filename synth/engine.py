@@ -210,8 +210,11 @@ class Engine:
             voice, play_note = found
         else:
             voice, play_note = self.voices.melodic(ch.program), key
+        # A steal counts when every card holds a key down (or under the pedal); taking a card whose
+        # note is only ringing out in its release is ordinary voice reuse, as `liquidsky info` counts.
+        all_held = all(self._alloc.state(k) in ("held", "sustained") for k in range(self.n_cards))
         c, stolen = self._alloc.note_on(track, channel, key)
-        if stolen is not None:
+        if stolen is not None and all_held:
             self.notes_stolen += 1
         self._start(c, voice, play_note, velocity, channel, drum)
 

@@ -15,7 +15,7 @@ import soundfile as sf
 
 from synth.cli import format_clock, main
 
-render_module = importlib.import_module("synth.render")  # the module, not the synth.render function
+render_module = importlib.import_module("synth.offline")
 
 
 def _one_error_line(err: str) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from synth.render import (
+from synth.offline import (
     TAIL_GRID_FRAMES,
     TAIL_LIMIT_S,
     RenderError,
@@ -248,7 +248,7 @@ def _short_song() -> mido.MidiFile:
 
 @needs_engine
 def test_the_real_engine_renders_a_note_from_its_frame_and_stops_after_its_release():
-    from synth.render import render_to_array
+    from synth.offline import render_to_array
 
     x = render_to_array(_short_song(), rate_hz=22050)
     assert x.dtype == np.float32 and x.shape[1] == 2
@@ -260,7 +260,7 @@ def test_the_real_engine_renders_a_note_from_its_frame_and_stops_after_its_relea
 
 @needs_engine
 def test_render_to_file_writes_the_mix_and_one_stem_per_card(tmp_path):
-    from synth.render import render_to_array, render_to_file
+    from synth.offline import render_to_array, render_to_file
 
     out = tmp_path / "song.wav"
     report = render_to_file(_short_song(), out, rate_hz=22050, n_voices=3, stems_dir=tmp_path / "stems")
