@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +125,7 @@ def audio_seconds(path: Path) -> float | None:
 
         info = soundfile.info(str(path))
         return info.frames / info.samplerate
-    except Exception:  # noqa: BLE001 - a broken file is reported as "no audio", not a crash
+    except Exception:
         return None
 
 
@@ -189,7 +189,7 @@ def liquidsky_version() -> str:
         from importlib.metadata import version
 
         return version("liquidsky")
-    except Exception:  # noqa: BLE001 - not installed: run from a source tree
+    except Exception:
         return "unknown"
 
 

@@ -16,7 +16,6 @@ import math
 import numpy as np
 from numba import njit
 
-from synth import blep
 from synth import hardware as hw
 
 TIME_FRAC_BITS = 32

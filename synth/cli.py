@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -351,10 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = getattr(args, "debug", False)
 
     previous_sigterm = None
-    try:
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_on_sigterm)
-    except ValueError:  # not the main thread: leave signals alone
-        pass
     try:
         return args.run(args)
     except KeyboardInterrupt as e:
@@ -375,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return EXIT_OK
-    except Exception as e:  # noqa: BLE001 -- the last resort: one line, the traceback only with --debug
+    except Exception as e:
         if debug:
             import traceback
 

@@ -139,7 +139,7 @@ def _bells(release_tick: int) -> _Track:
     for bar in range(FINAL_BAR):
         ground = GROUND_PHRYGIAN if bar in PHRYGIAN_BARS else GROUND
         lift = 12 if bar in PHRYGIAN_BARS else 0
-        for beat, (note, velocity) in enumerate(zip(ground, accents)):
+        for beat, (note, velocity) in enumerate(zip(ground, accents, strict=True)):
             start = bar * BAR_TICKS + beat * TICKS_PER_BEAT
             track.note(start, TICKS_PER_BEAT - 40, BELLS_CHANNEL, note, velocity + lift)
     final = FINAL_BAR * BAR_TICKS

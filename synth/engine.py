@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import mido
 import numpy as np
@@ -67,7 +67,7 @@ class _CardNote:
     drum: bool
 
 
-@lru_cache(maxsize=None)
+@cache
 def _residual_table() -> np.ndarray:
     return blep.residual_table()
 

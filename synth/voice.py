@@ -74,12 +74,13 @@ class Voice:
             raise VoiceError(f"voice {self.name!r}: start segment {self.start_segment} outside 0..{n_seg - 1}")
         if (self.loop_start_segment is None) != (self.loop_end_segment is None):
             raise VoiceError(f"voice {self.name!r}: a loop needs both a start and an end segment")
-        if self.loop_start_segment is not None:
-            if not 0 <= self.loop_start_segment <= self.loop_end_segment < n_seg:
-                raise VoiceError(
-                    f"voice {self.name!r}: loop {self.loop_start_segment}..{self.loop_end_segment} "
-                    f"is not inside segments 0..{n_seg - 1}"
-                )
+        if self.loop_start_segment is not None and not (
+            0 <= self.loop_start_segment <= self.loop_end_segment < n_seg
+        ):
+            raise VoiceError(
+                f"voice {self.name!r}: loop {self.loop_start_segment}..{self.loop_end_segment} "
+                f"is not inside segments 0..{n_seg - 1}"
+            )
         for name in ("attack_timer", "decay_timer", "damping_timer"):
             if not 0 <= getattr(self, name) <= 0xFFFF:
                 raise VoiceError(f"voice {self.name!r}: {name} must be 0..65535")
@@ -105,7 +106,7 @@ class Voice:
         out.setflags(write=False)
         return out
 
-    def with_params(self, **changes) -> "Voice":
+    def with_params(self, **changes) -> Voice:
         """A copy with some Page 7 parameters changed."""
         return replace(self, **changes)
 

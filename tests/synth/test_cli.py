@@ -194,3 +194,13 @@ def test_python_dash_m_synth_help_exits_0():
     assert result.returncode == 0
     assert result.stdout.startswith("usage: liquidsky")
     assert result.stderr == ""
+
+
+def test_rendering_the_same_piece_twice_gives_byte_identical_files(tmp_path, capsys):
+    # Four voices for the demo's seven-note chords: steals, fades and releases all take part.
+    outputs = []
+    for name in ("a.flac", "b.flac"):
+        assert main(["render", "demo", "-o", str(tmp_path / name), "--voices", "4", "--quiet"]) == 0
+        outputs.append((tmp_path / name).read_bytes())
+    assert len(outputs[0]) > 100_000
+    assert outputs[0] == outputs[1]
