@@ -47,7 +47,7 @@ def test_voice_fills_the_16k_ram_with_8_bit_levels(name):
     v = VOICES[name]
     assert v.wave.shape == (16_384,)
     assert v.bits == 8
-    assert -128 <= v.wave.min() and v.wave.max() <= 127
+    assert v.wave.min() >= -128 and v.wave.max() <= 127
     assert np.max(np.abs(v.wave)) >= 100  # normalised, not a whisper
     assert v.role and v.source
 
