@@ -175,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--voices", metavar="N", type=_int_in(VOICES_MIN, VOICES_MAX), default=None,
                       help=f"number of voices, {VOICES_MIN}-{VOICES_MAX} (default: the model's own)")
     info.set_defaults(run=_cmd_info)
+
+    # Further command groups live in modules of their own; each module imports its heavy
+    # dependencies inside its handlers, so that --help stays fast.
+    from synth import cli_live, cli_voice
+
+    cli_voice.register(commands, common)
+    cli_live.register(commands, common)
     return parser
 
 
