@@ -106,9 +106,7 @@ def render_cards(
     The output is late by HALF_TAPS frames (the band-limited steps look ahead that far).
     """
     half = table.shape[1] // 2
-    n_phases = table.shape[0] - 1
     one = np.int64(1) << np.int64(TIME_FRAC_BITS)
-    frac_scale = 1.0 / float(one)
     end_frame = first_frame + n_frames
     # A tick belongs to this call when its first held frame ceil(t) is < end_frame.
     tick_limit = np.int64(end_frame - 1) * one + 1
@@ -157,23 +155,7 @@ def render_cards(
                             break
                 # 2. The DAC latches the sample at this address.
                 new_value = level_ram[addr] * (env * volume_scale)
-                n0 = (t + one - 1) >> TIME_FRAC_BITS  # first frame that holds the new value
-                idx = n0 - first_frame + half
-                if idx > pos:
-                    for i in range(pos, idx):
-                        buf[i] += value
-                    pos = idx
-                d = new_value - value
-                if d != 0.0:
-                    gp = float((n0 << TIME_FRAC_BITS) - t) * frac_scale * n_phases
-                    ip = int(gp)
-                    fr = gp - ip
-                    row0 = table[ip]
-                    row1 = table[ip + 1] if ip < n_phases else table[ip]
-                    base = idx - half
-                    for c in range(2 * half):
-                        r0 = row0[c]
-                        buf[base + c] += d * (r0 + fr * (row1[c] - r0))
+                pos = _step(buf, table, pos, t, first_frame, value, new_value)
                 value = new_value
                 t += inc
                 # 3. The address counter; segment logic acts when the low 7 bits wrap 127 -> 0.
@@ -227,22 +209,8 @@ def render_cards(
                         break
             if ended:
                 # The voice stops and the DAC returns to digital zero at the next tick.
-                n0 = (t + one - 1) >> TIME_FRAC_BITS
-                idx = n0 - first_frame + half
-                if idx > pos:
-                    for i in range(pos, idx):
-                        buf[i] += value
-                    pos = idx
-                if value != 0.0:
-                    gp = float((n0 << TIME_FRAC_BITS) - t) * frac_scale * n_phases
-                    ip = int(gp)
-                    fr = gp - ip
-                    row0 = table[ip]
-                    row1 = table[ip + 1] if ip < n_phases else table[ip]
-                    base = idx - half
-                    for c in range(2 * half):
-                        r0 = row0[c]
-                        buf[base + c] -= value * (r0 + fr * (row1[c] - r0))
+                pos = _step(buf, table, pos, t, first_frame, value, 0.0)
+                idx = pos
                 value = 0.0
                 st[I_ACTIVE] = DRAINING
                 st[I_ENDED] = 1
@@ -330,6 +298,32 @@ def render_cards(
         st[I_DRAIN_LEFT] = drain_left
         if fade_left == 0 or silent:
             _reset_slot(st, fs, carry[s])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _step(buf, table, pos, t, first_frame, value, new_value):
+    """The DAC moves from value to new_value at fixed-point host time t: hold the old value up to the
+    step, add the step's band-limited residual around it; returns the next frame to hold."""
+    half = table.shape[1] // 2
+    n_phases = table.shape[0] - 1
+    n0 = (t + TIME_ONE - 1) >> TIME_FRAC_BITS  # the first frame that holds the new value
+    idx = n0 - first_frame + half
+    if idx > pos:
+        for i in range(pos, idx):
+            buf[i] += value
+        pos = idx
+    d = new_value - value
+    if d != 0.0:
+        gp = float((n0 << TIME_FRAC_BITS) - t) * (n_phases / TIME_ONE)
+        ip = int(gp)
+        fr = gp - ip
+        row0 = table[ip]
+        row1 = table[ip + 1] if ip < n_phases else table[ip]
+        base = idx - half
+        for c in range(2 * half):
+            r0 = row0[c]
+            buf[base + c] += d * (r0 + fr * (row1[c] - r0))
+    return pos
 
 
 @njit(cache=True, nogil=True)

@@ -11,23 +11,14 @@ import pytest
 from synth import hardware as hw
 from synth.engine import Engine
 from synth.units import midi_to_hz, ratio_to_cents
+from voicesets import OneVoice
+
 from synth.voice import Voice, VoiceError, sampled_voice, single_cycle_voice
 
 RATE_HZ = 44100
 PHASE = np.arange(128) / 128.0
 
 
-class OneVoice:
-    """A voice set that plays one voice on every channel."""
-
-    def __init__(self, voice: Voice) -> None:
-        self.voice = voice
-
-    def melodic(self, program: int) -> Voice:
-        return self.voice
-
-    def drum(self, key: int):
-        return self.voice, key
 
 
 def sine_voice(**params) -> Voice:

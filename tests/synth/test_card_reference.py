@@ -12,21 +12,14 @@ from scipy.signal import lfilter
 from synth import blep, card
 from synth import hardware as hw
 from synth.engine import MASTER_GAIN_DB, Engine, velocity_to_volume
+from voicesets import OneVoice
+
 from synth.voice import Voice, sampled_voice
 
 RATE_HZ = 44100
 ONE = 1 << card.TIME_FRAC_BITS
 
 
-class OneVoice:
-    def __init__(self, voice: Voice) -> None:
-        self.voice = voice
-
-    def melodic(self, program: int) -> Voice:
-        return self.voice
-
-    def drum(self, key: int):
-        return self.voice, key
 
 
 def reference_voice() -> Voice:
