@@ -42,11 +42,18 @@ class VoiceFileError(ValueError):
     """A voice file that cannot be read: one line naming the file and the problem."""
 
 
+def _plain(value):
+    """numpy values in a voice's meta (a Page 4 profile, say) as JSON lists and numbers."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    raise TypeError(f"a voice's meta cannot hold {type(value).__name__} in a voice file")
+
+
 def voice_to_bytes(voice: Voice) -> bytes:
     header = {"format_version": FORMAT_VERSION}
     for key in _PARAMS:
         header[key] = getattr(voice, key)
-    header_bytes = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    header_bytes = json.dumps(header, sort_keys=True, separators=(",", ":"), default=_plain).encode("utf-8")
     if voice.bits == 8:
         ram = (voice.wave.astype(np.int16) + 128).astype(np.uint8).tobytes()
     else:
@@ -61,12 +68,15 @@ def voice_from_bytes(data: bytes, name: str = "<voice bytes>") -> Voice:
 
     if len(data) < len(MAGIC) + 8 or not data.startswith(MAGIC):
         raise fail("not a liquidsky voice file (no LQSKVOIC header)")
-    (crc,) = struct.unpack("<I", data[-4:])
-    if zlib.crc32(data[:-4]) != crc:
-        raise fail("damaged voice file (checksum does not match)")
     (header_len,) = struct.unpack("<I", data[8:12])
     if 12 + header_len > len(data) - 4:
         raise fail("truncated voice file (header runs past the end)")
+    (crc,) = struct.unpack("<I", data[-4:])
+    if zlib.crc32(data[:-4]) != crc:
+        expected = _expected_size(data, header_len)
+        if expected is not None and len(data) < expected:
+            raise fail(f"truncated voice file ({len(data):,} bytes of {expected:,})")
+        raise fail("damaged voice file (checksum does not match)")
     try:
         header = json.loads(data[12 : 12 + header_len].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -96,6 +106,17 @@ def voice_from_bytes(data: bytes, name: str = "<voice bytes>") -> Voice:
         return Voice(wave=wave, **params)
     except (VoiceError, TypeError) as e:
         raise fail(str(e)) from None
+
+
+def _expected_size(data: bytes, header_len: int) -> int | None:
+    """The whole file's size as its header implies, or None when the header does not say."""
+    try:
+        bits = json.loads(data[12 : 12 + header_len].decode("utf-8"))["bits"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+    if bits not in (8, 16):
+        return None
+    return 12 + header_len + hw.WAVE_RAM_SAMPLES * bits // 8 + 4
 
 
 def save_voice(voice: Voice, path: str | os.PathLike) -> Path:
