@@ -209,7 +209,7 @@ class Engine:
                 return
             voice, play_note = found
         else:
-            voice, play_note = self.voices.melodic(ch.program), key
+            voice, play_note = self._melodic_voice(ch.program, channel), key
         # A steal counts when every card holds a key down (or under the pedal); taking a card whose
         # note is only ringing out in its release is ordinary voice reuse, as `liquidsky info` counts.
         all_held = all(self._alloc.state(k) in ("held", "sustained") for k in range(self.n_cards))
@@ -217,6 +217,13 @@ class Engine:
         if stolen is not None and all_held:
             self.notes_stolen += 1
         self._start(c, voice, play_note, velocity, channel, drum)
+
+    def _melodic_voice(self, program: int, channel: int) -> Voice:
+        # A voice set that can give a channel its own voice (synth.library.catalog) says so; the
+        # plain General MIDI set chooses by program alone.
+        if getattr(self.voices, "chooses_by_channel", False):
+            return self.voices.melodic(program, channel=channel)
+        return self.voices.melodic(program)
 
     def _note_off(self, channel: int, key: int, track: int) -> None:
         c = self._alloc.note_off(track, channel, key)

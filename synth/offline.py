@@ -232,13 +232,17 @@ def render_to_array(
     model: str = "iix",
     n_voices: int | None = None,
     block_frames: int = DEFAULT_BLOCK_FRAMES,
+    voices=None,
 ) -> np.ndarray:
-    """Render a whole MIDI file in memory: float32 (n_frames, 2)."""
+    """Render a whole MIDI file in memory: float32 (n_frames, 2).
+
+    `voices` is the voice set to play (default: the General MIDI set, synth.gm.default_voice_set).
+    """
     from synth.engine import Engine
     from synth.midifile import timed_events
 
     events = timed_events(midi, rate_hz)
-    engine = Engine(model=model, rate_hz=rate_hz, n_voices=n_voices)
+    engine = Engine(model=model, rate_hz=rate_hz, n_voices=n_voices, voices=voices)
     blocks = [b.mix for b in render_events(events, engine, block_frames=block_frames,
                                            end_frame=song_end_frame(midi, rate_hz))]
     if not blocks:
@@ -260,14 +264,16 @@ def render_to_file(
     max_frames: int | None = None,
     name: str | None = None,
     block_frames: int = DEFAULT_BLOCK_FRAMES,
+    voices=None,
 ) -> RenderReport:
     """Render a MIDI file to a WAV or FLAC file (by out_path's extension), streamed and atomic.
 
     With stems_dir, each card also goes to its own mono file there, card-1.wav .. card-N.wav (the
     extension of out_path), unpanned, on the mix's scale; with normalize_dbfs they share one gain
     that puts the loudest stem at normalize_dbfs.
-    `name` is what messages call the song (default: the MIDI file's name). Nothing is left on
-    disk if the render fails or is interrupted.
+    `name` is what messages call the song (default: the MIDI file's name). `voices` is the voice
+    set to play (default: the General MIDI set). Nothing is left on disk if the render fails or is
+    interrupted.
     """
     from synth.midifile import timed_events
     from synth.sinks import output_format
@@ -282,7 +288,7 @@ def render_to_file(
     made_stems_dir = stems_dir is not None and not Path(stems_dir).exists()
     try:
         return _render_to_file(midi, out_path, events, rate_hz, model, n_voices, bits, normalize_dbfs,
-                               stems_dir, progress, block_frames)
+                               stems_dir, progress, block_frames, voices)
     except BaseException:
         if made_stems_dir:
             with contextlib.suppress(OSError):
@@ -291,7 +297,7 @@ def render_to_file(
 
 
 def _render_to_file(midi, out_path: Path, events, rate_hz, model, n_voices, bits, normalize_dbfs,
-                    stems_dir, progress, block_frames) -> RenderReport:
+                    stems_dir, progress, block_frames, voices=None) -> RenderReport:
     from synth.engine import Engine
     from synth.sinks import AudioFileWriter, SinkError
 
@@ -299,7 +305,8 @@ def _render_to_file(midi, out_path: Path, events, rate_hz, model, n_voices, bits
         mix_out = stack.enter_context(
             AudioFileWriter(out_path, rate_hz, 2, bits, normalize_dbfs=normalize_dbfs)
         )
-        engine = Engine(model=model, rate_hz=rate_hz, n_voices=n_voices, stems=stems_dir is not None)
+        engine = Engine(model=model, rate_hz=rate_hz, n_voices=n_voices, stems=stems_dir is not None,
+                        voices=voices)
         stem_paths: list[Path] = []
         stem_outs: list[AudioFileWriter] = []
         if stems_dir is not None:

@@ -1,0 +1,229 @@
+"""Page 8 helpers for sampling a sound into wave RAM: its pitch, a loop on segment boundaries, a fitting rate."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from synth import hardware as hw
+from synth.units import hz_to_midi
+
+SEG = hw.SEGMENT_SAMPLES
+
+# --- pitch ---------------------------------------------------------------------------------------
+# The detector is YIN (de Cheveigne and Kawahara, 2002): the squared difference of the signal and
+# itself delayed, normalised by its running mean, whose first dip under a threshold is the period.
+PITCH_LOW_HZ = 27.5  # A0, the piano's lowest note
+PITCH_HIGH_HZ = 4186.0  # C8, its highest
+YIN_THRESHOLD = 0.15  # YIN's paper uses 0.1-0.15
+# A frame whose best dip is still above this is not periodic enough to name a pitch (a choice).
+MIN_CLARITY = 0.6
+MAX_FRAMES = 24  # frames analysed at most, spread over the steady part
+
+
+@dataclass(frozen=True)
+class Pitch:
+    """A detected pitch: its frequency, the nearest MIDI note and how far from it, in cents."""
+
+    freq_hz: float
+    note: int
+    cents: float
+    clarity: float  # 1 - the normalised difference at the period: 1.0 for a pure periodic signal
+
+
+def _difference(frame: np.ndarray, n_lags: int) -> np.ndarray:
+    """YIN's d(tau) for tau 0..n_lags-1 over the first len(frame) - n_lags samples of frame."""
+    w = len(frame) - n_lags
+    head = frame[:w]
+    energy = np.concatenate([[0.0], np.cumsum(frame * frame)])
+    # sum_j x[j] x[j + tau] for j < w, by FFT
+    size = 1 << (len(frame) + w).bit_length()
+    cross = np.fft.irfft(np.fft.rfft(frame, size) * np.conj(np.fft.rfft(head, size)), size)[:n_lags]
+    tau = np.arange(n_lags)
+    return energy[w] + (energy[tau + w] - energy[tau]) - 2.0 * cross
+
+
+def _dip(values: np.ndarray, i: int) -> float:
+    """The position of the minimum near index i, by a parabola through i-1, i, i+1."""
+    if i < 1 or i + 1 >= len(values):
+        return float(i)
+    a, b, c = values[i - 1], values[i], values[i + 1]
+    denom = a - 2.0 * b + c
+    return i + 0.5 * (a - c) / denom if denom > 0 else float(i)
+
+
+def _frame_period(frame: np.ndarray, min_lag: int, n_lags: int) -> tuple[float, float] | None:
+    """(period in samples, clarity) of one frame, or None when it has no clear period."""
+    d = _difference(frame, n_lags)
+    cmnd = np.ones_like(d)
+    running = np.cumsum(d[1:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cmnd[1:] = d[1:] * np.arange(1, n_lags) / running
+    cmnd = np.nan_to_num(cmnd, nan=1.0, posinf=1.0)
+    below = np.flatnonzero(cmnd[min_lag:] < YIN_THRESHOLD)
+    if below.size:
+        i = min_lag + int(below[0])
+        while i + 1 < n_lags and cmnd[i + 1] < cmnd[i]:
+            i += 1
+    else:
+        i = min_lag + int(np.argmin(cmnd[min_lag:]))
+    clarity = 1.0 - float(cmnd[i])
+    if clarity < MIN_CLARITY:
+        return None
+    period = _dip(d, i)
+    # The same dip recurs at every multiple of the period; measuring at the furthest one inside
+    # the frame divides the interpolation's error by that multiple.
+    m = int((n_lags - 2) // period)
+    if m > 1:
+        j = int(round(m * period))
+        lo, hi = max(j - 2, 1), min(j + 3, n_lags - 1)
+        k = lo + int(np.argmin(d[lo:hi]))
+        period = _dip(d, k) / m
+    return period, clarity
+
+
+def steady_start(x: np.ndarray, frame_samples: int) -> int:
+    """Where the attack is over: the start of the loudest frame (frames of frame_samples)."""
+    n = len(x) // frame_samples
+    if n < 2:
+        return 0
+    rms = np.sqrt(np.mean(x[: n * frame_samples].reshape(n, frame_samples) ** 2, axis=1))
+    return int(np.argmax(rms)) * frame_samples
+
+
+def detect_pitch(x: np.ndarray, rate_hz: float, low_hz: float = PITCH_LOW_HZ,
+                 high_hz: float = PITCH_HIGH_HZ) -> Pitch | None:
+    """The pitch of a sound's steady part (from its loudest moment on), or None if it has none.
+
+    Frames with a clear period each give one; the answer is their median, so a few bad frames
+    (a noisy attack, the fade at the end) do not move it.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    max_lag = int(math.ceil(rate_hz / low_hz)) + 2
+    min_lag = max(2, int(rate_hz / high_hz))
+    window = 1 << max(2 * max_lag - 1, 1).bit_length()  # at least two periods of the lowest pitch
+    if len(x) < 2 * window:
+        window = len(x) // 2
+        max_lag = min(max_lag, window)
+    if max_lag <= min_lag + 2:
+        return None
+    frame_samples = window + max_lag
+    start = steady_start(x, frame_samples)
+    peak = np.max(np.abs(x)) if len(x) else 0.0
+    if peak == 0.0:
+        return None
+    starts = range(start, len(x) - frame_samples + 1, max(1, window // 2))
+    if len(starts) > MAX_FRAMES:
+        starts = starts[:: math.ceil(len(starts) / MAX_FRAMES)]
+    found = []
+    for s in starts:
+        frame = x[s : s + frame_samples]
+        if np.max(np.abs(frame)) < 0.05 * peak:  # the fade-out; quiet frames only add noise
+            continue
+        result = _frame_period(frame, min_lag, max_lag)
+        if result is not None:
+            found.append(result)
+    if not found:
+        return None
+    periods = np.array([p for p, _ in found])
+    period = float(np.median(periods))
+    freq_hz = rate_hz / period
+    midi = hz_to_midi(freq_hz)
+    note = int(round(midi))
+    if not 0 <= note <= 127:
+        return None
+    return Pitch(freq_hz, note, 100.0 * (midi - note), float(np.median([c for _, c in found])))
+
+
+# --- loops ---------------------------------------------------------------------------------------
+# Samples each side of a segment boundary compared when judging a jump (a choice: a quarter of
+# a segment each way is a few periods of anything above 500 Hz and one of a low note).
+LOOP_WINDOW = 32
+# Segments quieter than this part of the loudest are not used for a loop (a fade-out, a tail).
+LOOP_MIN_LEVEL = 0.3
+MIN_LOOP_SEGMENTS = 2
+# Among near-equal joins prefer the longer loop: cost units per segment of length (a choice).
+LENGTH_PREFERENCE = 0.002
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop on whole segments, inclusive, and how well its join matches (0 = seamless)."""
+
+    start_segment: int
+    end_segment: int
+    mismatch: float  # energy of the difference across the join, relative to the signal's
+
+    @property
+    def n_segments(self) -> int:
+        return self.end_segment - self.start_segment + 1
+
+
+def find_loop(levels: np.ndarray, n_used: int) -> Loop | None:
+    """The loop start and end segments of a Mode 4 RAM image where the data match best.
+
+    The card jumps from the last sample of the end segment to the first of the start segment, so
+    the samples around boundary (end + 1) * 128 should look like those around start * 128. Only
+    segments after the loudest one (the attack is over) and at least LOOP_MIN_LEVEL of its level,
+    and wholly inside the first n_used samples, are candidates. None when no loop fits.
+    """
+    x = np.asarray(levels, dtype=np.float64)
+    n_full = min(int(n_used), len(x)) // SEG
+    if n_full < MIN_LOOP_SEGMENTS + 1:
+        return None
+    rms = np.sqrt(np.mean(x[: n_full * SEG].reshape(n_full, SEG) ** 2, axis=1))
+    if rms.max() == 0.0:
+        return None
+    loud = rms >= LOOP_MIN_LEVEL * rms.max()
+    first = max(int(np.argmax(rms)), 1)  # boundary 0 has no samples before it
+    # Boundary b sits between segments b - 1 and b; it needs LOOP_WINDOW samples each side.
+    padded = np.concatenate([x[: n_full * SEG], np.zeros(LOOP_WINDOW)])
+    bounds = np.arange(1, n_full)
+    windows = np.stack([padded[b * SEG - LOOP_WINDOW : b * SEG + LOOP_WINDOW] for b in bounds])
+    energy = np.sum(windows**2, axis=1)
+    diff = energy[:, None] + energy[None, :] - 2.0 * windows @ windows.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mismatch = diff / (energy[:, None] + energy[None, :])
+    best: Loop | None = None
+    best_score = math.inf
+    for i, s in enumerate(bounds):
+        if s < first or not loud[s]:
+            continue
+        for j in range(i + MIN_LOOP_SEGMENTS, len(bounds)):
+            e = bounds[j] - 1  # the loop's last segment ends at boundary bounds[j]
+            if not loud[e] or not np.isfinite(mismatch[i, j]):
+                continue
+            score = mismatch[i, j] - LENGTH_PREFERENCE * (e - s + 1)
+            if score < best_score:
+                best_score = score
+                best = Loop(int(s), int(e), float(mismatch[i, j]))
+    return best
+
+
+# --- fitting a long sound --------------------------------------------------------------------------
+# A sound too long for the RAM at the asked rate is recorded at a lower one, rounded down to a
+# whole 100 Hz (a choice: it keeps the resampling ratio simple and the rate easy to read).
+FIT_RATE_STEP_HZ = 100
+# The lowest clock a card can run at (octave 0, pitch word 0, master tune 0): a sound recorded
+# slower than this could not even be played at its own pitch.
+MIN_RATE_HZ = hw.card_clock_hz(0, 0, 0)
+
+
+def fitting_rate_hz(n_frames: int, rate_hz: float, n_samples: int = hw.WAVE_RAM_SAMPLES) -> int:
+    """The highest recording rate (a multiple of 100 Hz) at which n_frames at rate_hz fit n_samples."""
+    return int(rate_hz * n_samples / n_frames) // FIT_RATE_STEP_HZ * FIT_RATE_STEP_HZ
+
+
+def resample(x: np.ndarray, from_hz: float, to_hz: float) -> np.ndarray:
+    """x at from_hz as it would be recorded at to_hz (polyphase, anti-aliased); a copy if equal."""
+    x = np.asarray(x, dtype=np.float64)
+    if from_hz == to_hz:
+        return x.copy()
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(to_hz).limit_denominator(1_000_000) / Fraction(from_hz).limit_denominator(1_000_000)
+    ratio = ratio.limit_denominator(10_000)
+    return resample_poly(x, ratio.numerator, ratio.denominator)
