@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                              f"(default {MAX_DURATION_DEFAULT_S:g}, one hour)")
     render.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary; errors are still reported")
+    from synth.cli_voice import add_voice_options
+
+    add_voice_options(render)
     render.set_defaults(run=_cmd_render)
 
     info = commands.add_parser(
@@ -206,17 +209,19 @@ def _say_limit(seconds: float) -> str:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    from synth.cli_voice import voice_set_from_args
     from synth.offline import TooLongError, render_to_file, say_duration
     from synth.sources import open_source
 
     name, midi = open_source(args.source)
+    voices = voice_set_from_args(args)
     max_frames = round(args.max_duration * args.rate)
     with _Progress(enabled=not args.quiet and sys.stderr.isatty(), rate_hz=args.rate) as progress:
         try:
             report = render_to_file(
                 midi, args.output, rate_hz=args.rate, model=args.model, n_voices=args.voices,
                 bits=args.bits, normalize_dbfs=NORMALIZE_DBFS if args.normalize else None,
-                stems_dir=args.stems, progress=progress.update, max_frames=max_frames, name=name,
+                stems_dir=args.stems, progress=progress.update, max_frames=max_frames, name=name, voices=voices,
             )
         except TooLongError as e:
             raise TooLongError(

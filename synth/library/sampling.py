@@ -85,18 +85,27 @@ def _frame_period(frame: np.ndarray, min_lag: int, n_lags: int) -> tuple[float, 
     return period, clarity
 
 
+# The attack is over at the first frame reaching this part of the loudest one's level (a choice:
+# the loudest frame itself could be anywhere in a steady tone).
+ATTACK_LEVEL = 0.9
+
+
+def _attack_end(rms: np.ndarray) -> int:
+    return int(np.argmax(rms >= ATTACK_LEVEL * rms.max()))
+
+
 def steady_start(x: np.ndarray, frame_samples: int) -> int:
-    """Where the attack is over: the start of the loudest frame (frames of frame_samples)."""
+    """Where the attack is over, in samples (frames of frame_samples, see ATTACK_LEVEL)."""
     n = len(x) // frame_samples
     if n < 2:
         return 0
     rms = np.sqrt(np.mean(x[: n * frame_samples].reshape(n, frame_samples) ** 2, axis=1))
-    return int(np.argmax(rms)) * frame_samples
+    return _attack_end(rms) * frame_samples
 
 
 def detect_pitch(x: np.ndarray, rate_hz: float, low_hz: float = PITCH_LOW_HZ,
                  high_hz: float = PITCH_HIGH_HZ) -> Pitch | None:
-    """The pitch of a sound's steady part (from its loudest moment on), or None if it has none.
+    """The pitch of a sound's steady part (after its attack), or None if it has none.
 
     Frames with a clear period each give one; the answer is their median, so a few bad frames
     (a noisy attack, the fade at the end) do not move it.
@@ -145,8 +154,10 @@ LOOP_WINDOW = 32
 # Segments quieter than this part of the loudest are not used for a loop (a fade-out, a tail).
 LOOP_MIN_LEVEL = 0.3
 MIN_LOOP_SEGMENTS = 2
-# Among near-equal joins prefer the longer loop: cost units per segment of length (a choice).
-LENGTH_PREFERENCE = 0.002
+# Joins whose mismatch is within this part of the best one's (plus the slack, for joins so good
+# that only 8-bit rounding is left) count as equally good, and the longest of them wins (a choice).
+LOOP_TOLERANCE = 0.25
+LOOP_SLACK = 0.001
 
 
 @dataclass(frozen=True)
@@ -167,7 +178,7 @@ def find_loop(levels: np.ndarray, n_used: int) -> Loop | None:
 
     The card jumps from the last sample of the end segment to the first of the start segment, so
     the samples around boundary (end + 1) * 128 should look like those around start * 128. Only
-    segments after the loudest one (the attack is over) and at least LOOP_MIN_LEVEL of its level,
+    segments after the attack (see ATTACK_LEVEL) and at least LOOP_MIN_LEVEL of its level,
     and wholly inside the first n_used samples, are candidates. None when no loop fits.
     """
     x = np.asarray(levels, dtype=np.float64)
@@ -178,7 +189,7 @@ def find_loop(levels: np.ndarray, n_used: int) -> Loop | None:
     if rms.max() == 0.0:
         return None
     loud = rms >= LOOP_MIN_LEVEL * rms.max()
-    first = max(int(np.argmax(rms)), 1)  # boundary 0 has no samples before it
+    first = max(_attack_end(rms), 1)  # boundary 0 has no samples before it
     # Boundary b sits between segments b - 1 and b; it needs LOOP_WINDOW samples each side.
     padded = np.concatenate([x[: n_full * SEG], np.zeros(LOOP_WINDOW)])
     bounds = np.arange(1, n_full)
@@ -187,20 +198,20 @@ def find_loop(levels: np.ndarray, n_used: int) -> Loop | None:
     diff = energy[:, None] + energy[None, :] - 2.0 * windows @ windows.T
     with np.errstate(divide="ignore", invalid="ignore"):
         mismatch = diff / (energy[:, None] + energy[None, :])
-    best: Loop | None = None
-    best_score = math.inf
-    for i, s in enumerate(bounds):
-        if s < first or not loud[s]:
-            continue
-        for j in range(i + MIN_LOOP_SEGMENTS, len(bounds)):
-            e = bounds[j] - 1  # the loop's last segment ends at boundary bounds[j]
-            if not loud[e] or not np.isfinite(mismatch[i, j]):
-                continue
-            score = mismatch[i, j] - LENGTH_PREFERENCE * (e - s + 1)
-            if score < best_score:
-                best_score = score
-                best = Loop(int(s), int(e), float(mismatch[i, j]))
-    return best
+    # Candidate (start boundary i, end boundary j): the start segment bounds[i] and the last
+    # segment bounds[j] - 1 are loud and after the attack, and the loop spans MIN_LOOP_SEGMENTS.
+    starts_ok = (bounds >= first) & loud[bounds]
+    ends_ok = loud[bounds - 1]
+    length = bounds[None, :] - bounds[:, None]
+    valid = starts_ok[:, None] & ends_ok[None, :] & (length >= MIN_LOOP_SEGMENTS) & np.isfinite(mismatch)
+    if not valid.any():
+        return None
+    best = float(mismatch[valid].min())
+    # Among the joins nearly as good as the best, the longest loop: a long loop repeats less
+    # audibly than a short one with a marginally better seam.
+    good = valid & (mismatch <= best * (1.0 + LOOP_TOLERANCE) + LOOP_SLACK)
+    i, j = np.unravel_index(np.argmax(np.where(good, length, -1)), good.shape)
+    return Loop(int(bounds[i]), int(bounds[j]) - 1, float(mismatch[i, j]))
 
 
 # --- fitting a long sound --------------------------------------------------------------------------
