@@ -1,0 +1,362 @@
+"""The real-time player: the ring, the callback, the render thread, and playing through a JACK server."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+
+import mido
+import numpy as np
+import pytest
+import soundfile as sf
+from jack_tools import JACK_RATE_HZ, jack_device, jack_server, sd_jack  # noqa: F401  (fixtures)
+
+from synth import live
+from synth.engine import Engine
+from synth.midifile import timed_events
+from synth.offline import render_to_array, song_end_frame
+from synth.sinks import AudioFileWriter
+
+RATE_HZ = JACK_RATE_HZ
+BLOCK = 256
+LSB_16 = 1.0 / 32768.0
+
+
+class _Flags:
+    """What sounddevice passes as `status`: only the flag the callback reads."""
+
+    def __init__(self, underflow: bool = False) -> None:
+        self.output_underflow = underflow
+
+
+def _tune(notes=((0.0, 69, 0.3), (0.35, 76, 0.3)), program: int = 0) -> mido.MidiFile:
+    """Notes (start s, key, length s) at 120 BPM (960 ticks a second)."""
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    timeline = []
+    for start_s, key, length_s in notes:
+        timeline.append((round(start_s * 960), 1, key))
+        timeline.append((round((start_s + length_s) * 960), 0, key))
+    track.append(mido.Message("program_change", program=program, time=0))
+    now = 0
+    for tick, on, key in sorted(timeline):
+        kind = "note_on" if on else "note_off"
+        track.append(mido.Message(kind, note=key, velocity=100 if on else 0, time=tick - now))
+        now = tick
+    return midi
+
+
+def _file_player(midi, recorder=None, ring_blocks=live.RING_BLOCKS_PLAY) -> live.Player:
+    engine = Engine(rate_hz=RATE_HZ)
+    feed = live.FileFeed(timed_events(midi, RATE_HZ), engine, BLOCK, song_end_frame(midi, RATE_HZ))
+    return live.Player(feed, rate_hz=RATE_HZ, block_frames=BLOCK, ring_blocks=ring_blocks, recorder=recorder)
+
+
+def _drive(player: live.Player, max_blocks: int = 100_000) -> np.ndarray:
+    """Call the callback as a sound card would, waiting for each block; returns what it put out."""
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
+    played = []
+    for _ in range(max_blocks):
+        if player.drained:
+            break
+        deadline = time.monotonic() + 10
+        while player.ring.n_ready == 0 and not player.feed_done and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        player.callback(out, BLOCK, None, _Flags())
+        played.append(out.copy())
+    return np.concatenate(played)
+
+
+# --- the ring and the inbox ---------------------------------------------------------------------------
+
+
+def test_ring_hands_blocks_over_in_order_and_reports_empty():
+    ring = live.BlockRing(3, 4)
+    out = np.full((4, 2), 9.0, dtype=np.float32)
+    assert not ring.pop_into(out)
+    assert out[0, 0] == 9.0  # an empty ring leaves the buffer alone
+    for value in (1.0, 2.0, 3.0):
+        ring.next_free()[:] = value
+        ring.publish()
+    assert ring.n_free == 0 and ring.n_ready == 3
+    got = []
+    while ring.pop_into(out):
+        got.append(float(out[0, 0]))
+    assert got == [1.0, 2.0, 3.0]
+    ring.next_free()[:] = 4.0  # the slot of the first block, reused
+    ring.publish()
+    assert ring.pop_into(out) and out[3, 1] == 4.0
+
+
+def test_inbox_gives_messages_oldest_first_with_arrival_times():
+    inbox = live.Inbox()
+    for note in (60, 62, 64):
+        inbox.put(mido.Message("note_on", note=note))
+    drained = inbox.drain()
+    assert [m.note for _, m in drained] == [60, 62, 64]
+    times = [t for t, _ in drained]
+    assert times == sorted(times)
+    assert inbox.drain() == []
+
+
+def test_inbox_keeps_the_newest_messages_when_full():
+    inbox = live.Inbox(max_messages=4)
+    for note in range(10):
+        inbox.put(mido.Message("note_on", note=note))
+    assert [m.note for _, m in inbox.drain()] == [6, 7, 8, 9]
+
+
+def test_inbox_takes_messages_from_several_threads():
+    inbox = live.Inbox()
+
+    def send(channel: int) -> None:
+        for note in range(128):
+            inbox.put(mido.Message("note_on", channel=channel, note=note))
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    drained = [m for _, m in inbox.drain()]
+    assert len(drained) == 4 * 128
+    for channel in range(4):
+        assert [m.note for m in drained if m.channel == channel] == list(range(128))
+
+
+# --- the player without a sound card ----------------------------------------------------------------
+
+
+def test_blocks_through_the_callback_equal_the_offline_render():
+    midi = _tune()
+    player = _file_player(midi)
+    player.start_rendering()
+    played = _drive(player)
+    player.stop()
+    reference = render_to_array(midi, rate_hz=RATE_HZ)
+    assert played.shape[0] >= reference.shape[0]
+    assert played.shape[0] - reference.shape[0] < 2 * BLOCK  # the last block is padded, one more is silence
+    np.testing.assert_array_equal(played[: reference.shape[0]], reference)
+    assert not played[reference.shape[0]:].any()
+    assert player.empty_blocks == 0 and player.device_underruns == 0
+    assert player.n_frames_rendered == reference.shape[0]
+
+
+def test_a_callback_with_no_block_ready_plays_silence_and_counts_an_underrun():
+    player = _file_player(_tune())  # the render thread is not started: nothing is ever ready
+    out = np.ones((BLOCK, 2), dtype=np.float32)
+    player.callback(out, BLOCK, None, _Flags())
+    player.callback(out, BLOCK, None, _Flags(underflow=True))
+    assert not out.any()
+    assert player.empty_blocks == 2
+    assert player.device_underruns == 1
+    assert player.report().underruns == 3
+
+
+def test_silence_after_the_end_is_not_an_underrun():
+    player = _file_player(_tune(((0.0, 60, 0.05),)))
+    player.start_rendering()
+    _drive(player)
+    out = np.ones((BLOCK, 2), dtype=np.float32)
+    for _ in range(5):
+        player.callback(out, BLOCK, None, _Flags())
+    assert player.drained
+    assert player.empty_blocks == 0
+    assert not out.any()
+
+
+def test_the_callback_does_not_allocate():
+    player = _file_player(_tune())
+    ring = player.ring
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
+    flags = _Flags()
+    ring.next_free()[:] = 0.25
+    ring.publish()
+    player.callback(out, BLOCK, None, flags)  # first call: anything made once is made here
+    n_calls = 20_000
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        for _ in range(n_calls):
+            ring.n_written += 1  # a block is always ready (its contents do not matter here)
+            player.callback(out, BLOCK, None, flags)
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert player._n_callbacks == n_calls + 1
+    assert after - before < 1024  # bytes kept over 20,000 calls: none per call
+    # A block-sized temporary (256 x 2 float32 = 2 KiB) in any call would show in the peak.
+    assert peak - before < 1024
+    assert out[0, 0] == np.float32(0.25)
+
+
+def test_the_recording_holds_exactly_what_was_rendered(tmp_path):
+    midi = _tune()
+    path = tmp_path / "rec.wav"
+    with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        player = _file_player(midi, recorder=recorder)
+        player.start_rendering()
+        _drive(player)
+        player.stop()
+    recorded, rate = sf.read(path, dtype="float32")
+    reference = render_to_array(midi, rate_hz=RATE_HZ)
+    assert rate == RATE_HZ
+    assert recorded.shape == reference.shape
+    assert np.max(np.abs(recorded - reference)) <= LSB_16
+
+
+def test_the_fade_after_a_stop_ends_the_recording_in_silence(tmp_path):
+    midi = _tune(((0.0, 60, 2.0),))
+    path = tmp_path / "rec.wav"
+    with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        player = _file_player(midi, recorder=recorder, ring_blocks=4)
+        player.start_rendering()
+        player.wait_until_primed()
+        player.stop()  # as run() does on Ctrl-C: the note is still sounding
+        assert player.engine.n_sounding == 1
+        player.fade_out_recording()
+        assert player.engine.n_sounding == 0
+    recorded, _ = sf.read(path, dtype="float32")
+    assert recorded.shape[0] > 4 * BLOCK
+    assert np.max(np.abs(recorded[2 * BLOCK: 4 * BLOCK])) > 0.01  # the note, before the stop
+    assert np.max(np.abs(recorded[-8:])) < 2 * LSB_16  # faded to silence, no click at the end
+
+
+def test_live_messages_reach_the_engine_at_the_start_of_the_next_block():
+    engine = Engine(rate_hz=RATE_HZ)
+    inbox = live.Inbox()
+    feed = live.LiveFeed(engine, inbox)
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
+    assert feed.fill(out) == BLOCK and not out.any()
+    inbox.put(mido.Message("note_on", note=69, velocity=100))
+    assert feed.fill(out) == BLOCK
+    frame, _, note = feed.note_ons[-1]
+    assert (frame, note) == (BLOCK, 69)
+    assert engine.n_sounding == 1
+    assert np.max(np.abs(out)) > 0.01  # sounding within the block it was handled in
+
+
+def test_a_live_feed_stops_after_its_duration_or_when_finished():
+    feed = live.LiveFeed(Engine(rate_hz=RATE_HZ), live.Inbox(), max_frames=BLOCK + 100)
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
+    assert [feed.fill(out), feed.fill(out), feed.fill(out)] == [BLOCK, 100, 0]
+    open_ended = live.LiveFeed(Engine(rate_hz=RATE_HZ), live.Inbox())
+    assert open_ended.fill(out) == BLOCK
+    open_ended.finish()
+    assert open_ended.fill(out) == 0
+
+
+def test_choose_output_by_number_or_name_and_errors_in_one_line():
+    class FakeSd:
+        class default:
+            device = (-1, 1)
+
+        @staticmethod
+        def query_hostapis():
+            return ({"name": "ALSA"}, {"name": "JACK Audio Connection Kit"})
+
+        @staticmethod
+        def query_devices():
+            return [
+                {"name": "mic", "hostapi": 0, "max_output_channels": 0, "default_samplerate": 44100.0},
+                {"name": "system", "hostapi": 1, "max_output_channels": 2, "default_samplerate": 48000.0},
+                {"name": "hdmi", "hostapi": 0, "max_output_channels": 8, "default_samplerate": 44100.0},
+            ]
+
+    assert live.choose_output(FakeSd, None).name == "system"
+    assert live.choose_output(FakeSd, "2").name == "hdmi"
+    assert live.choose_output(FakeSd, "JACK").index == 1
+    with pytest.raises(live.LiveError, match="no audio output device number 0"):
+        live.choose_output(FakeSd, "0")  # an input, not an output
+    with pytest.raises(live.LiveError, match="no audio output device matches 'usb'"):
+        live.choose_output(FakeSd, "usb")
+
+    class NoDevices(FakeSd):
+        @staticmethod
+        def query_devices():
+            return []
+
+    with pytest.raises(live.LiveError, match="no audio output device found: start a JACK server"):
+        live.choose_output(NoDevices, None)
+
+
+# --- through a JACK server ----------------------------------------------------------------------------
+
+
+def test_playing_through_jack_records_the_offline_render(sd_jack, tmp_path):  # noqa: F811
+    midi = _tune()
+    path = tmp_path / "played.wav"
+    statuses = []
+    with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        player = _file_player(midi, recorder=recorder)
+        report = player.run(sd_jack, jack_device(sd_jack), on_status=statuses.append, status_interval_s=0.05)
+    reference = render_to_array(midi, rate_hz=RATE_HZ)
+    recorded, _ = sf.read(path, dtype="float32")
+    assert recorded.shape == reference.shape
+    assert np.max(np.abs(recorded - reference)) <= LSB_16
+    # Every block went through the device (the last one is padded to a whole block).
+    assert report.n_frames_played == -(-reference.shape[0] // BLOCK) * BLOCK
+    assert report.interrupted is None
+    assert report.callback_ns.size >= report.n_frames_played // BLOCK
+    assert report.output_latency_s > 0
+    assert statuses and statuses[-1].played_s == pytest.approx(report.played_s)
+    assert max(s.n_sounding for s in statuses) <= 8
+
+
+def test_midi_sent_to_the_virtual_port_is_heard_at_its_pitch(sd_jack, tmp_path):  # noqa: F811
+    from synth import midiin
+
+    backend = midiin.choose_backend()
+    inbox = live.Inbox()
+    engine = Engine(rate_hz=RATE_HZ)
+    seconds = 1.5
+    feed = live.LiveFeed(engine, inbox, max_frames=round(seconds * RATE_HZ))
+    path = tmp_path / "live.wav"
+    sent = [69, 74]
+    with midiin.open_input("virtual", backend, inbox) as port, AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        sender = midiin.mido_backend(backend).open_output(port.name)
+        player = live.Player(feed, rate_hz=RATE_HZ, block_frames=BLOCK, ring_blocks=live.RING_BLOCKS_LIVE,
+                             recorder=recorder)
+
+        def play_notes() -> None:
+            while player.n_frames_played < RATE_HZ // 10:
+                time.sleep(0.005)
+            for note in sent:
+                sender.send(mido.Message("note_on", note=note, velocity=110))
+                time.sleep(0.4)
+                sender.send(mido.Message("note_off", note=note))
+                time.sleep(0.1)
+
+        keyboard = threading.Thread(target=play_notes)
+        keyboard.start()
+        try:
+            player.run(sd_jack, jack_device(sd_jack))
+        finally:
+            keyboard.join()
+            sender.close()
+    recorded, _ = sf.read(path, dtype="float32")
+    assert recorded.shape[0] == round(seconds * RATE_HZ)
+    assert [n for _, _, n in feed.note_ons] == sent
+    for frame, _, note in feed.note_ons:
+        assert frame % BLOCK == 0  # handled at a block start
+        segment = recorded[frame: frame + round(0.3 * RATE_HZ), 0]
+        assert np.max(np.abs(segment)) > 0.01
+        assert _closest_note(segment) == note
+
+
+def _closest_note(segment: np.ndarray) -> int:
+    """The note whose offline render (same engine, same voice) has the most similar spectrum."""
+    def spectrum(x: np.ndarray) -> np.ndarray:
+        mag = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+        return mag / np.linalg.norm(mag)
+
+    target = spectrum(segment)
+    scores = {}
+    for note in range(62, 82):
+        engine = Engine(rate_hz=RATE_HZ)
+        engine.handle(mido.Message("note_on", note=note, velocity=110))
+        scores[note] = float(target @ spectrum(engine.render(segment.size)[:, 0].astype(np.float64)))
+    return max(scores, key=scores.get)
