@@ -159,3 +159,16 @@ def test_engine_plays_a_channel_voice_only_on_that_channel():
     engine.handle(mido.Message("note_on", channel=0, note=64, velocity=100))
     names = sorted(note.voice.name for note in engine._card_notes if note is not None)
     assert names == ["bell", "piano"]
+
+
+def test_the_readme_map_example_reads_as_documented(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    text = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    user.save_user_voice(sampled_voice("hum", np.full(500, 0.5)))
+    voices = voice_set(program_map_path=_map(tmp_path, text))
+    assert voices.melodic(40).name == "hum" and voices.melodic(0).name == "piano"
+    assert voices.drum(45) == (FACTORY["tom"], 43)
+    assert voices.drum(36) == (FACTORY["kick"], FACTORY["kick"].root_key)
+    assert voices.melodic(0, channel=2).name == "bell"
