@@ -82,25 +82,21 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     devices.set_defaults(run=_cmd_devices)
 
 
-# --- voice options (synth.cli_voice) ---------------------------------------------------------------
-# The one place where play and live take the voice options: --voice NAME and --program-map FILE come
-# from synth.cli_voice when that module offers them.
+# --- voice options ---------------------------------------------------------------------------------
+# --voice [CH=]NAME and --program-map FILE, the same as render's (synth.cli_voice).
 
 
 def _add_voice_options(parser: argparse.ArgumentParser) -> None:
-    from synth import cli_voice
+    from synth.cli_voice import add_voice_options
 
-    add = getattr(cli_voice, "add_voice_options", None)
-    if add is not None:
-        add(parser)
+    add_voice_options(parser)
 
 
 def _voice_set(args: argparse.Namespace):
-    """The VoiceSet the voice options ask for, or None for the General MIDI default."""
-    from synth import cli_voice
+    """The VoiceSet the voice options ask for (the General MIDI default without them)."""
+    from synth.cli_voice import voice_set_from_args
 
-    make = getattr(cli_voice, "voice_set_from_args", None)
-    return make(args) if make is not None else None
+    return voice_set_from_args(args)
 
 
 # --- shared -----------------------------------------------------------------------------------------

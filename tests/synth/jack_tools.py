@@ -15,6 +15,16 @@ JACK_RATE_HZ = 48000
 JACK_PERIOD_FRAMES = 256
 START_TIMEOUT_S = 15.0
 
+# CI sets this, so that a live test that cannot run fails instead of being skipped.
+REQUIRE_ENV = "LIQUIDSKY_REQUIRE_LIVE"
+
+
+def unavailable(reason: str):
+    """Skip the test (fail it where REQUIRE_ENV=1, as in CI)."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_ENV}=1)")
+    pytest.skip(reason)
+
 
 def jack_running() -> bool:
     """Whether a JACK server answers (without starting one)."""
@@ -35,13 +45,13 @@ def _start_jackd() -> subprocess.Popen:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.skip(f"jackd -d dummy exited at once (status {proc.returncode})")
+            unavailable(f"jackd -d dummy exited at once (status {proc.returncode})")
         if jack_running():
             return proc
         time.sleep(0.1)
     proc.terminate()
     proc.wait(timeout=10)
-    pytest.skip(f"jackd -d dummy did not answer within {START_TIMEOUT_S:g} s")
+    unavailable(f"jackd -d dummy did not answer within {START_TIMEOUT_S:g} s")
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +61,7 @@ def jack_server():
         yield "running"
         return
     if shutil.which("jackd") is None:
-        pytest.skip("no JACK server and no jackd to start one (apt-get install jackd2)")
+        unavailable("no JACK server and no jackd to start one (apt-get install jackd2)")
     proc = _start_jackd()
     try:
         yield "started"
@@ -70,19 +80,34 @@ def jack_server():
             proc.wait()
 
 
-@pytest.fixture
-def sd_jack(jack_server):
-    """sounddevice with PortAudio's device list taken after the JACK server started; skips without PortAudio."""
+def require_sounddevice():
+    """The sounddevice module, or skip (fail in CI) when it or PortAudio is missing."""
     try:
         import sounddevice
     except (OSError, ImportError) as e:
-        pytest.skip(f"sounddevice/PortAudio not usable: {e}")
+        unavailable(f"sounddevice/PortAudio not usable: {e}")
+    return sounddevice
+
+
+def require_rtmidi():
+    """The rtmidi module, or skip (fail in CI) when python-rtmidi is missing."""
+    try:
+        import rtmidi
+    except ImportError as e:
+        unavailable(f"python-rtmidi not installed: {e}")
+    return rtmidi
+
+
+@pytest.fixture
+def sd_jack(jack_server):
+    """sounddevice with PortAudio's device list taken after the JACK server started; skips without PortAudio."""
+    sounddevice = require_sounddevice()
     from synth.live import rescan_devices
 
     rescan_devices(sounddevice)
     names = [api["name"] for api in sounddevice.query_hostapis()]
     if "JACK Audio Connection Kit" not in names:
-        pytest.skip(f"PortAudio has no JACK host API here (host APIs: {', '.join(names)})")
+        unavailable(f"PortAudio has no JACK host API here (host APIs: {', '.join(names)})")
     return sounddevice
 
 
@@ -91,4 +116,4 @@ def jack_device(sd) -> int:
     for index, dev in enumerate(sd.query_devices()):
         if sd.query_hostapis(dev["hostapi"])["name"] == "JACK Audio Connection Kit" and dev["max_output_channels"]:
             return index
-    pytest.skip("no JACK output device")
+    unavailable("no JACK output device")

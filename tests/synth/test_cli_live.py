@@ -13,7 +13,7 @@ import mido
 import numpy as np
 import pytest
 import soundfile as sf
-from jack_tools import JACK_RATE_HZ, jack_server, sd_jack  # noqa: F401  (fixtures)
+from jack_tools import JACK_RATE_HZ, jack_server, require_sounddevice, sd_jack  # noqa: F401  (fixtures)
 
 from synth.cli import main
 from synth.offline import render_to_array
@@ -104,6 +104,21 @@ def test_play_records_what_an_offline_render_of_the_file_gives(sd_jack, tmp_path
     assert np.max(np.abs(recorded - reference)) <= LSB_16
 
 
+def test_play_takes_the_voice_options_as_render_does(sd_jack, tmp_path, capsys):  # noqa: F811
+    from synth.library.catalog import voice_set
+
+    song = _song(tmp_path / "song.mid", n_notes=2)
+    rec = tmp_path / "square.wav"
+    assert main(["play", song, "--voice", "square", "--record", os.fspath(rec), "-q"]) == 0
+    recorded, _ = sf.read(rec, dtype="float32")
+    midi = mido.MidiFile(song)
+    square = render_to_array(midi, rate_hz=JACK_RATE_HZ, voices=voice_set(voice="square"))
+    default = render_to_array(midi, rate_hz=JACK_RATE_HZ)
+    assert recorded.shape == square.shape
+    assert np.max(np.abs(recorded - square)) <= LSB_16
+    assert np.max(np.abs(recorded[: default.shape[0]] - default[: recorded.shape[0]])) > 0.01
+
+
 def test_keys_without_a_terminal_is_one_line(sd_jack, capsys, monkeypatch):  # noqa: F811
     import io
 
@@ -122,7 +137,7 @@ def test_live_with_a_duration_records_that_long_and_exits_0(sd_jack, tmp_path, c
 
 
 def test_sigint_stops_play_at_once_with_a_complete_recording(jack_server, tmp_path):  # noqa: F811
-    pytest.importorskip("sounddevice")
+    require_sounddevice()
     song = _song(tmp_path / "long.mid", n_notes=40, note_s=0.5)  # 20 s: far longer than the test waits
     rec = tmp_path / "stopped.wav"
     proc = subprocess.Popen(

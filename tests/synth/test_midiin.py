@@ -8,7 +8,7 @@ import time
 
 import mido
 import pytest
-from jack_tools import jack_server  # noqa: F401  (a fixture)
+from jack_tools import jack_server, require_rtmidi  # noqa: F401  (jack_server is a fixture)
 
 from synth import midiin
 from synth.live import Inbox
@@ -82,7 +82,7 @@ def _wait_for(inbox: Inbox, n: int, timeout_s: float = 5.0) -> list[mido.Message
 
 
 def test_messages_sent_to_the_virtual_port_arrive_in_the_inbox(jack_server):  # noqa: F811
-    pytest.importorskip("rtmidi")
+    require_rtmidi()
     backend = midiin.choose_backend()
     inbox = Inbox()
     sent = [
@@ -104,7 +104,7 @@ def test_messages_sent_to_the_virtual_port_arrive_in_the_inbox(jack_server):  # 
 
 
 def test_a_named_port_of_another_program_is_opened_and_read(jack_server):  # noqa: F811
-    pytest.importorskip("rtmidi")
+    require_rtmidi()
     backend = midiin.choose_backend()
     api = midiin.mido_backend(backend)
     inbox = Inbox()
