@@ -135,59 +135,76 @@ class VoiceSet:
         return self._voices[name], note
 
 
-# Built-in voices for each program, family by family (comments give the GM families).
+# Factory voices for each program, family by family (comments give the GM families).
 _DEFAULT_PROGRAMS = (
-    # 0-7 piano
-    "piano", "piano", "piano", "piano", "epiano", "epiano", "guitar", "guitar",
-    # 8-15 chromatic percussion
-    "epiano", "bell", "bell", "epiano", "mallet", "mallet", "bell", "guitar",
-    # 16-23 organ
-    "organ", "organ", "organ", "organ", "organ", "reed", "reed", "reed",
-    # 24-31 guitar
-    "guitar", "guitar", "guitar", "guitar", "guitar", "lead", "lead", "guitar",
-    # 32-39 bass
-    "bass", "bass", "bass", "bass", "bass", "bass", "bass", "bass",
-    # 40-47 strings
-    "strings", "strings", "strings", "strings", "strings", "guitar", "guitar", "tom",
-    # 48-55 ensemble
-    "strings", "strings", "pad", "pad", "choir", "choir", "choir", "orchhit",
+    # 0-7 piano: grand, bright, electric grand, honky-tonk, two electric pianos, harpsichord, clavinet
+    "piano", "piano", "piano", "piano", "tine-piano", "tine-piano", "harpsichord", "harpsichord",
+    # 8-15 chromatic percussion: celesta, glockenspiel, music box, vibraphone, marimba, xylophone,
+    # tubular bells, dulcimer
+    "celesta", "celesta", "music-box", "glass", "marimba", "marimba", "sonnerie-bells", "harpsichord",
+    # 16-23 organ: drawbar, percussive, rock, church, reed organ, accordion, harmonica, tango accordion
+    "drawbar-organ", "drawbar-organ", "drawbar-organ", "church-organ", "church-organ", "reed", "reed", "reed",
+    # 24-31 guitar: nylon, steel, jazz, clean, muted, overdriven, distortion, harmonics
+    "nylon-guitar", "nylon-guitar", "nylon-guitar", "nylon-guitar", "nylon-guitar", "pulse-lead", "pulse-lead",
+    "celesta",
+    # 32-39 bass: acoustic, finger, pick, fretless, two slaps, two synth basses
+    "finger-bass", "finger-bass", "finger-bass", "finger-bass", "finger-bass", "finger-bass", "synth-bass",
+    "synth-bass",
+    # 40-47 strings: violin, viola, cello, contrabass, tremolo, pizzicato, harp, timpani
+    "baroque-violin", "gamba", "gamba", "gamba", "string-ensemble", "nylon-guitar", "nylon-guitar", "timpani",
+    # 48-55 ensemble: two string ensembles, two synth strings, choir aahs, voice oohs, synth voice, orchestra hit
+    "string-ensemble", "string-ensemble", "warm-pad", "warm-pad", "aah-choir", "vox-pad", "vox-pad",
+    "orchestra-hit",
     # 56-63 brass
     "brass", "brass", "brass", "brass", "brass", "brass", "brass", "brass",
     # 64-71 reed
     "reed", "reed", "reed", "reed", "reed", "reed", "reed", "reed",
-    # 72-79 pipe
-    "flute", "flute", "flute", "flute", "flute", "flute", "flute", "flute",
-    # 80-87 synth lead
-    "lead", "lead", "flute", "lead", "lead", "choir", "lead", "lead",
-    # 88-95 synth pad
-    "pad", "pad", "pad", "choir", "strings", "pad", "pad", "pad",
-    # 96-103 synth effects
-    "pad", "pad", "bell", "pad", "lead", "choir", "pad", "lead",
-    # 104-111 ethnic
-    "guitar", "guitar", "guitar", "guitar", "mallet", "reed", "strings", "reed",
-    # 112-119 percussive
-    "bell", "bell", "mallet", "rim", "tom", "tom", "tom", "crash",
-    # 120-127 sound effects
-    "guitar", "wind", "wind", "flute", "lead", "wind", "wind", "snare",
+    # 72-79 pipe: piccolo, flute, recorder, pan flute, blown bottle, shakuhachi, whistle, ocarina
+    "flute", "flute", "flute", "calliope", "calliope", "calliope", "flute", "flute",
+    # 80-87 synth lead: square, sawtooth, calliope, chiff, charang, voice, fifths, bass + lead
+    "square", "saw", "calliope", "flute", "pulse-lead", "vox-pad", "pulse-lead", "synth-bass",
+    # 88-95 synth pad: new age, warm, polysynth, choir, bowed, metallic, halo, sweep
+    "halo-pad", "warm-pad", "warm-pad", "aah-choir", "string-ensemble", "halo-pad", "halo-pad", "warm-pad",
+    # 96-103 synth effects: rain, soundtrack, crystal, atmosphere, brightness, goblins, echoes, sci-fi
+    "wind", "saucer-drone", "glass", "martian-choir", "halo-pad", "martian-choir", "saucer-drone", "saucer-drone",
+    # 104-111 ethnic: sitar, banjo, shamisen, koto, kalimba, bag pipe, fiddle, shanai
+    "harpsichord", "nylon-guitar", "nylon-guitar", "nylon-guitar", "music-box", "reed", "baroque-violin", "reed",
+    # 112-119 percussive: tinkle bell, agogo, steel drums, woodblock, taiko, melodic tom, synth drum,
+    # reverse cymbal
+    "celesta", "glass", "marimba", "rim-click", "tom", "tom", "tom", "tam-tam",
+    # 120-127 sound effects: fret noise, breath, seashore, bird, telephone, helicopter, applause, gunshot
+    "finger-snap", "wind", "wind", "flute", "pulse-lead", "saucer-drone", "wind", "snare",
 )
 
 # Drum key -> (voice, note). Toms and hand drums are one tom voice (root A2 = 45) played at
-# rising notes; cymbals, wood and bells likewise move around their voices' roots.
+# rising notes; cymbals, wood and bells likewise move around their voices' roots. Keys 27-34 and
+# 82-87 are the GS / GM2 additions, so files written for those play too.
 _DEFAULT_DRUMS = {
-    35: ("kick", 29), 36: ("kick", 31), 37: ("rim", 93), 38: ("snare", 54), 39: ("clap", 60),
-    40: ("snare", 57), 41: ("tom", 38), 42: ("closed_hat", 60), 43: ("tom", 40), 44: ("closed_hat", 57),
-    45: ("tom", 43), 46: ("open_hat", 60), 47: ("tom", 45), 48: ("tom", 48), 49: ("crash", 60),
-    50: ("tom", 50), 51: ("crash", 53), 52: ("crash", 63), 53: ("bell", 84), 54: ("open_hat", 65),
-    55: ("crash", 65), 56: ("rim", 86), 57: ("crash", 62), 58: ("open_hat", 53), 59: ("crash", 55),
+    27: ("rim-click", 98), 28: ("clap", 67), 29: ("finger-snap", 60), 30: ("finger-snap", 55),
+    31: ("rim-click", 100), 32: ("rim-click", 105), 33: ("rim-click", 93), 34: ("glass", 96),
+    35: ("bass-drum", 29), 36: ("bass-drum", 31), 37: ("rim-click", 93), 38: ("snare", 54), 39: ("clap", 60),
+    40: ("snare", 57), 41: ("tom", 38), 42: ("closed-hat", 60), 43: ("tom", 40), 44: ("closed-hat", 57),
+    45: ("tom", 43), 46: ("open-hat", 60), 47: ("tom", 45), 48: ("tom", 48), 49: ("cymbal", 60),
+    50: ("tom", 50), 51: ("cymbal", 55), 52: ("cymbal", 64), 53: ("glass", 88), 54: ("open-hat", 65),
+    55: ("cymbal", 67), 56: ("rim-click", 81), 57: ("cymbal", 62), 58: ("open-hat", 53), 59: ("cymbal", 57),
     60: ("tom", 57), 61: ("tom", 54), 62: ("tom", 53), 63: ("tom", 52), 64: ("tom", 49),
-    65: ("tom", 55), 66: ("tom", 51), 67: ("bell", 79), 68: ("bell", 76), 69: ("closed_hat", 67),
-    70: ("closed_hat", 70), 71: ("flute", 96), 72: ("flute", 91), 73: ("clap", 65), 74: ("clap", 57),
-    75: ("rim", 100), 76: ("rim", 95), 77: ("rim", 90), 78: ("tom", 62), 79: ("tom", 59),
-    80: ("bell", 96), 81: ("bell", 91),
+    65: ("tom", 55), 66: ("tom", 51), 67: ("glass", 79), 68: ("glass", 76), 69: ("closed-hat", 67),
+    70: ("closed-hat", 70), 71: ("flute", 96), 72: ("flute", 91), 73: ("clap", 65), 74: ("clap", 57),
+    75: ("rim-click", 100), 76: ("rim-click", 95), 77: ("rim-click", 90), 78: ("tom", 62), 79: ("tom", 59),
+    80: ("glass", 96), 81: ("glass", 91),
+    82: ("closed-hat", 64), 83: ("open-hat", 70), 84: ("glass", 98), 85: ("rim-click", 88), 86: ("tom", 36),
+    87: ("tom", 34),
+}
+
+# The GS / GM2 names of the keys around General MIDI Level 1's 35-81.
+GM_EXTRA_DRUM_NAMES = {
+    27: "High Q", 28: "Slap", 29: "Scratch Push", 30: "Scratch Pull", 31: "Sticks", 32: "Square Click",
+    33: "Metronome Click", 34: "Metronome Bell",
+    82: "Shaker", 83: "Jingle Bell", 84: "Belltree", 85: "Castanets", 86: "Mute Surdo", 87: "Open Surdo",
 }
 
 
 @cache
 def default_voice_set() -> VoiceSet:
-    """The built-in voices with every GM program and drum key 35-81 mapped (built once)."""
+    """The factory voices with every GM program and drum keys 27-87 mapped (built once)."""
     return VoiceSet(builtin_voices(), dict(enumerate(_DEFAULT_PROGRAMS)), _DEFAULT_DRUMS)

@@ -7,7 +7,8 @@ a float signal made by synth.library.recipes, in a fixed order:
 
     resample to the recording rate (polyphase, scipy.signal.resample_poly)
     -> block DC (one-pole high-pass, causal, so the first sample stays where it is)
-    -> fade in, cut to the target length, fade the tail of unlooped sounds to 0
+    -> fade in, cut to the target length, fade the tail of unlooped sounds to 0 (and take out
+       their DC)
     -> normalise the peak to the top 8-bit level -> quantise
     -> choose the loop on the quantised levels (integers: the choice cannot depend on float rounding)
     -> centre the loop on 0 (a DC offset in the loop would sound for as long as the key is held)
@@ -207,11 +208,16 @@ def capture(x: np.ndarray, source_rate_hz: float, settings: CaptureSettings) -> 
     else:
         n_out = max(1, int(round(settings.fade_out_s * rate)))
         y[-n_out:] *= raised_cosine(n_out)[::-1]
+    if not looped:
+        # What the DC blocker leaves (a one-sided decay leans a little) goes out as a bump that is
+        # 0 at both ends: a sub-audio shape that adds no step.
+        bump = np.sin(np.pi * np.arange(y.size) / y.size) ** 2
+        y -= bump * (y.sum() / bump.sum())
     peak = np.max(np.abs(y))
     if peak == 0.0:
         raise CaptureError("a silent sound cannot be captured")
     y *= FULL_SCALE / peak
-    levels = quantise(y, settings.bits)
+    levels = quantise(y, settings.bits) if looped else quantise_zero_sum(y, settings.bits)
     loop_start = loop_end = None
     cost = None
     if looped:

@@ -573,6 +573,13 @@ def fm(p: Mapping, f0_hz: float, rate_hz: float, n: int) -> np.ndarray:
         # The pitch moves a quarter cycle after the index: in phase, the carrier would be loudest
         # on one side of the pitch swing and the note would sound off its key.
         cents = float(pair.get("lfo_cents", 0.0)) * np.cos(lfo_phase)
+        if "_period_s" in p and cents.any():
+            # A pitch swing raises the mean frequency a little (2**x averages above 1): take that
+            # out, so a whole number of cycles still fits the loop.
+            first = int(round(float(p["_hold_s"]) * rate_hz))
+            mean = float(np.mean(2.0 ** (cents[first : first + int(round(float(p["_period_s"]) * rate_hz))] / 1200)))
+            carrier_hz /= mean
+            mod_hz /= mean
         carrier_cycles = _running_cycles(carrier_hz, cents, rate_hz)
         mod_cycles = _running_cycles(mod_hz, cents, rate_hz)
         env = envelope(frozen, float(pair.get("attack_s", 0.0)), float(pair.get("tau_s", 0.0)))

@@ -1,8 +1,8 @@
-"""General MIDI programs and drum keys to built-in voices."""
+"""General MIDI programs and drum keys to factory voices."""
 
 import pytest
 
-from synth.gm import GM_DRUM_NAMES, GM_PROGRAM_NAMES, VoiceSet, VoiceSetError, default_voice_set
+from synth.gm import GM_DRUM_NAMES, GM_EXTRA_DRUM_NAMES, GM_PROGRAM_NAMES, VoiceSet, VoiceSetError, default_voice_set
 from synth.library.builtin import builtin_voices
 from synth.voice import Voice
 
@@ -19,27 +19,37 @@ def test_every_program_resolves_to_a_voice():
 
 @pytest.mark.parametrize(
     "program, name",
-    [(0, "piano"), (4, "epiano"), (9, "bell"), (12, "mallet"), (16, "organ"), (24, "guitar"),
-     (33, "bass"), (40, "strings"), (52, "choir"), (55, "orchhit"), (56, "brass"), (65, "reed"),
-     (73, "flute"), (81, "lead"), (89, "pad"), (122, "wind")],
+    [(0, "piano"), (4, "tine-piano"), (6, "harpsichord"), (8, "celesta"), (10, "music-box"), (12, "marimba"),
+     (14, "sonnerie-bells"), (16, "drawbar-organ"), (19, "church-organ"), (24, "nylon-guitar"),
+     (33, "finger-bass"), (38, "synth-bass"), (40, "baroque-violin"), (42, "gamba"), (47, "timpani"),
+     (48, "string-ensemble"), (52, "aah-choir"), (55, "orchestra-hit"), (56, "brass"), (65, "reed"),
+     (73, "flute"), (75, "calliope"), (80, "square"), (89, "warm-pad"), (98, "glass"), (99, "martian-choir"),
+     (119, "tam-tam"), (122, "wind")],
 )
 def test_programs_map_by_family(program, name):
     assert default_voice_set().melodic(program).name == name
 
 
-def test_drum_keys_35_to_81_resolve_and_others_are_silent():
+def test_drum_keys_27_to_87_resolve_and_others_are_silent():
     voices = default_voice_set()
     assert sorted(GM_DRUM_NAMES) == list(range(35, 82))
-    for key in range(35, 82):
+    assert sorted([*GM_DRUM_NAMES, *GM_EXTRA_DRUM_NAMES]) == list(range(27, 88))
+    for key in range(27, 88):
         voice, note = voices.drum(key)
         assert isinstance(voice, Voice) and 0 <= note <= 127
-    assert voices.drum(34) is None
-    assert voices.drum(82) is None
+    assert voices.drum(26) is None
+    assert voices.drum(88) is None
+
+
+def test_every_factory_voice_but_the_sine_is_reachable_from_general_midi():
+    voices = default_voice_set()
+    reached = set(voices.program_map.values()) | {name for name, _ in voices.drum_map.values()}
+    assert set(voices.names()) - reached == {"sine"}
 
 
 def test_bass_drum_and_snare_play_at_their_recorded_pitch():
     voices = default_voice_set()
-    for key, name in ((36, "kick"), (38, "snare"), (42, "closed_hat"), (46, "open_hat"), (49, "crash")):
+    for key, name in ((36, "bass-drum"), (38, "snare"), (42, "closed-hat"), (46, "open-hat"), (49, "cymbal")):
         voice, note = voices.drum(key)
         assert voice.name == name and note == voice.root_key
 
@@ -70,8 +80,8 @@ def test_voice_set_refuses_maps_naming_unknown_voices():
 
 
 def test_unmapped_program_falls_back_to_its_family_then_program_0():
-    voices = VoiceSet(VOICES, {0: "piano", 40: "strings"}, {})
-    assert voices.melodic(45).name == "strings"
+    voices = VoiceSet(VOICES, {0: "piano", 40: "gamba"}, {})
+    assert voices.melodic(45).name == "gamba"
     assert voices.melodic(73).name == "piano"
     with pytest.raises(VoiceSetError):
         voices.melodic(128)
