@@ -11,6 +11,7 @@ a float signal made by synth.library.recipes, in a fixed order:
        their DC)
     -> normalise the peak to the top 8-bit level -> quantise
     -> choose the loop on the quantised levels (integers: the choice cannot depend on float rounding)
+    -> optionally blend the loop's end into what leads to its start (a prepared crossfade)
     -> centre the loop on 0 (a DC offset in the loop would sound for as long as the key is held)
 
 The loop criterion is the *seam cost* (see `seam_costs`).
@@ -59,8 +60,9 @@ class CaptureSettings:
     loop: "none", "auto" (searched between loop_from_s and the end of the sound, at least
     loop_min_s long) or (start_segment, end_segment) fixed. level_loop: hold the level of a
     decaying sound steady from loop_from_s on (see `level_from`), so the loop's ends match in
-    level and the Page 7 envelope does the decaying. length_s: how much of the RAM
-    the sound uses (at most 16,384 samples); the rest is silence.
+    level and the Page 7 envelope does the decaying. loop_crossfade_s: after the loop is chosen,
+    blend the end of the loop into the sound that leads up to its start (see `crossfade_loop`).
+    length_s: how much of the RAM the sound uses (at most 16,384 samples); the rest is silence.
     """
 
     recording_rate_hz: float = 30_200.0
@@ -70,6 +72,7 @@ class CaptureSettings:
     loop_from_s: float = 0.1
     loop_min_s: float = 0.1
     level_loop: bool = False
+    loop_crossfade_s: float = 0.0
     fade_in_s: float = 0.0016
     fade_out_s: float = 0.1
 
@@ -232,6 +235,8 @@ def capture(x: np.ndarray, source_rate_hz: float, settings: CaptureSettings) -> 
                 raise CaptureError(f"loop {loop_start}..{loop_end} is not inside segments 1..{n_seg - 1}")
         # Past the loop end the card never plays: the RAM image keeps silence there.
         n_used = (loop_end + 1) * SEG
+        if settings.loop_crossfade_s > 0:
+            y = crossfade_loop(y, loop_start * SEG, n_used, int(round(settings.loop_crossfade_s * rate)))
         y = _centre_loop(y, loop_start * SEG, n_used)
         levels = quantise(y, settings.bits)
         a, b = loop_start * SEG, n_used
@@ -256,6 +261,23 @@ def loop_pitch_hz(levels: np.ndarray, start: int, end: int, rate_hz: float, gues
     if not power[band].any():
         raise CaptureError(f"the loop holds nothing near {guess_hz:.1f} Hz to tune by")
     return float(np.sum(freqs[band] * power[band]) / np.sum(power[band]))
+
+
+def crossfade_loop(y: np.ndarray, start: int, end: int, n: int) -> np.ndarray:
+    """y with the last n samples of the loop start..end blended into the n samples before `start`.
+
+    The card jumps from the loop end to its start without a crossfade; the data can be prepared
+    so that the jump lands where the sound already is, as sample editors did: towards the loop
+    end the samples turn (by a raised cosine, the two gains summing to 1) into the ones that
+    lead into the loop start, so the sample before the jump is the one before the start.
+    Fewer than n samples are blended when the loop or the lead-in is shorter.
+    """
+    n = min(n, start, end - start)
+    out = y.copy()
+    if n > 0:
+        w = raised_cosine(n)
+        out[end - n : end] = (1.0 - w) * y[end - n : end] + w * y[start - n : start]
+    return out
 
 
 def level_from(y: np.ndarray, start: int) -> np.ndarray:
@@ -283,8 +305,5 @@ def _centre_loop(y: np.ndarray, start: int, end: int) -> np.ndarray:
     ramp = np.ones(end)
     ramp[:start] = raised_cosine(start)
     out = y[:end] - mean * ramp
-    # The shift can push the peak over full scale: bring it back by a gain, never a clip.
-    peak = np.max(np.abs(out))
-    if peak > FULL_SCALE:
-        out *= FULL_SCALE / peak
-    return out
+    # The shift (and a crossfade before it) moves the peak: back to full scale by a gain, never a clip.
+    return out * (FULL_SCALE / np.max(np.abs(out)))

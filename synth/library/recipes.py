@@ -640,7 +640,7 @@ def capture_settings(recipe: Mapping, defaults: Mapping | None = None) -> Captur
     loop = cap.get("loop", "none")
     if isinstance(loop, list):
         loop = (int(loop[0]), int(loop[1]))
-    keys = ("length_s", "loop_from_s", "loop_min_s", "fade_in_s", "fade_out_s")
+    keys = ("length_s", "loop_from_s", "loop_min_s", "loop_crossfade_s", "fade_in_s", "fade_out_s")
     fields = {k: float(cap[k]) for k in keys if k in cap}
     return CaptureSettings(
         recording_rate_hz=float(cap.get("recording_rate_hz", defaults.get("recording_rate_hz", 30_200.0))),

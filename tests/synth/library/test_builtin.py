@@ -59,8 +59,7 @@ def test_voice_fits_the_iix_ram_as_8_bit_levels_near_full_scale(name):
     assert v.bits == IIX.bits == 8
     assert v.wave.shape == (IIX.wave_ram_samples,) and v.wave.size * v.bits // 8 == 16_384
     assert v.wave.min() >= -128 and v.wave.max() <= 127
-    # Captured to full scale (centring a loop may take off a level or two): the 8 bits are used.
-    assert np.max(np.abs(v.wave)) >= 120
+    assert np.max(np.abs(v.wave)) == 127  # captured to full scale: the 8 bits are all used
     assert v.recording_rate_hz == pytest.approx(IIX.recording_rate_hz, rel=0.01)  # within 17 cents of tuning
 
 

@@ -142,3 +142,15 @@ def test_loop_pitch_finds_the_mean_pitch_of_a_loop():
     f_hz = 239 * RATE / 16_384  # 239 whole periods in the RAM: 440.55 Hz
     levels = np.round(100 * np.sin(2 * np.pi * f_hz * np.arange(16_384) / RATE)).astype(np.int16)
     assert cp.loop_pitch_hz(levels, 0, 16_384, RATE, 440.0) == pytest.approx(f_hz, abs=0.01)
+
+
+def test_crossfaded_loop_ends_on_the_samples_that_lead_into_its_start():
+    rng = np.random.default_rng(9)
+    noise = rng.standard_normal(27_000)  # nothing in noise matches: only the crossfade can join it
+    plain = cp.capture(noise, 48_000.0, cp.CaptureSettings(loop=(40, 100)))
+    blended = cp.capture(noise, 48_000.0, cp.CaptureSettings(loop=(40, 100), loop_crossfade_s=0.02))
+    assert plain.seam_cost > 100.0
+    assert blended.seam_cost <= 2.0
+    # Before the blend starts, the loop is untouched (but for the loop's centring, under a level).
+    head = slice(40 * 128, 90 * 128)
+    assert np.max(np.abs(blended.wave[head].astype(int) - plain.wave[head].astype(int))) <= 1
