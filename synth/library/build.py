@@ -19,8 +19,11 @@ from synth.voicefile import SUFFIX, save_voice, voice_to_bytes
 
 try:
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+except ModuleNotFoundError:  # Python 3.10: the tomli package reads TOML the same way, when installed
+    try:
+        import tomli as tomllib  # type: ignore[no-redef]
+    except ModuleNotFoundError:
+        tomllib = None  # type: ignore[assignment]
 
 RECIPES_PATH = Path(__file__).resolve().parents[2] / "seeds" / "voices.toml"
 FACTORY_DIR = Path(__file__).resolve().parent / "factory"
@@ -29,6 +32,8 @@ FACTORY_DIR = Path(__file__).resolve().parent / "factory"
 def load_recipes(path: str | Path = RECIPES_PATH) -> tuple[dict, list[dict]]:
     """(defaults, recipes) from a recipe file."""
     path = Path(path)
+    if tomllib is None:
+        raise RecipeError(f"{path}: reading recipes needs Python 3.11 or the tomli package")
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)

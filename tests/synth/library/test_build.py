@@ -9,7 +9,10 @@ from synth.library.builtin import builtin_voices
 from synth.library.recipes import RecipeError
 from synth.voicefile import load_voice, voice_to_bytes
 
-pytestmark = pytest.mark.skipif(not build.RECIPES_PATH.is_file(), reason="the recipes are in the source tree only")
+pytestmark = [
+    pytest.mark.skipif(not build.RECIPES_PATH.is_file(), reason="the recipes are in the source tree only"),
+    pytest.mark.skipif(build.tomllib is None, reason="reading TOML needs Python 3.11 or tomli"),
+]
 
 
 @pytest.fixture(scope="module")
