@@ -61,6 +61,8 @@ def read_recording(path: str | os.PathLike) -> tuple[np.ndarray, int, int]:
     import soundfile as sf
 
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise Page8Error(f"{path}: is a folder, not a recording")
     if not os.path.isfile(path):
         raise Page8Error(f"{path}: no such file")
     try:

@@ -14,10 +14,20 @@ import pytest
 import soundfile as sf
 
 from synth.cli import main
+from synth.gm import default_voice_set
 from synth.library import user
 from synth.library.builtin import builtin_voices
+from synth.voice import single_cycle_voice
 
 FACTORY = builtin_voices()
+GM = default_voice_set()
+# Voices are picked through the General MIDI map and by mode, not by hard-coded names, so that the
+# tests hold whatever the factory library holds.
+PROGRAM_1 = GM.melodic(0).name
+KEY_36 = GM.drum(36)[0].name
+MODE1 = next(name for name, v in FACTORY.items() if v.mode == 1)
+MODE4 = next(name for name, v in FACTORY.items() if v.mode == 4)
+MISSPELT = PROGRAM_1[:-1] + ("x" if PROGRAM_1[-1] != "x" else "y")
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +69,11 @@ def test_voices_json_lists_every_factory_voice_with_its_programs(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == list(FACTORY)
     by_name = {r["name"]: r for r in rows}
-    assert by_name["piano"]["gm_programs"] == [1, 2, 3, 4]
-    assert by_name["kick"]["gm_drum_keys"] == [35, 36] and by_name["kick"]["mode"] == 4
+    assert by_name[PROGRAM_1]["gm_programs"] == sorted(p + 1 for p, n in GM.program_map.items() if n == PROGRAM_1)
+    assert 1 in by_name[PROGRAM_1]["gm_programs"]
+    assert 36 in by_name[KEY_36]["gm_drum_keys"]
+    assert sum(len(r["gm_programs"]) for r in rows) == 128
+    assert {r["mode"] for r in rows} <= {1, 4}
     assert all(r["origin"] == "factory" for r in rows)
 
 
@@ -86,19 +99,33 @@ def test_voice_info_counts_the_bytes_used_and_the_distinct_levels(tmp_path, caps
 
 
 def test_voice_info_text_shows_page7_and_ram_use(capsys):
-    assert main(["voice", "info", "piano"]) == 0
+    cycle = np.sin(2 * np.pi * np.arange(128) / 128)
+    user.save_user_voice(single_cycle_voice("cycles", [cycle, 0.5 * cycle], root_key=62, volume=200))
+    assert main(["voice", "info", "cycles"]) == 0
     out = capsys.readouterr().out
     assert "4,096 of 16,384 bytes used (32 segments)" in out
-    assert "root key: C4 (60)" in out
-    assert "General MIDI: programs 1-4" in out
-    for label in ("attack: timer", "decay: timer", "damping: timer", "filter: ", "volume: 255"):
+    assert "root key: D4 (62)" in out
+    for label in ("attack: timer", "decay: timer", "damping: timer", "filter: ", "volume: 200"):
         assert label in out
+    assert main(["voice", "info", PROGRAM_1]) == 0
+    assert "General MIDI: programs 1" in capsys.readouterr().out
 
 
 def test_voice_info_of_an_unknown_voice_suggests_a_name(capsys):
-    assert main(["voice", "info", "bel"]) == 2
+    assert main(["voice", "info", MISSPELT]) == 2
     line = _one_error_line(capsys.readouterr().err)
-    assert "unknown voice 'bel'" in line and "bell" in line
+    assert f"unknown voice '{MISSPELT}'" in line and PROGRAM_1 in line
+
+
+def test_voices_lists_the_rest_when_a_user_file_is_damaged(tmp_path, voice_folder, capsys):
+    assert main(["voice", "import", _tone_wav(tmp_path / "a.wav"), "--name", "fine"]) == 0
+    (voice_folder / "torn.cmv").write_bytes(b"LQSKVOIC" + b"\x00" * 30)
+    capsys.readouterr()
+    assert main(["voices", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert [r["name"] for r in json.loads(captured.out)][-1] == "fine"
+    warning = captured.err.strip().splitlines()
+    assert len(warning) == 1 and str(voice_folder / "torn.cmv") in warning[0]
 
 
 def test_damaged_user_voice_is_one_line_naming_its_file(voice_folder, capsys):
@@ -113,15 +140,15 @@ def test_damaged_user_voice_is_one_line_naming_its_file(voice_folder, capsys):
 
 
 def test_export_writes_the_whole_ram_at_the_recording_rate(tmp_path, capsys):
-    out = tmp_path / "bell.wav"
-    assert main(["voice", "export", "bell", "-o", str(out)]) == 0
+    out = tmp_path / "ram.wav"
+    assert main(["voice", "export", MODE4, "-o", str(out)]) == 0
     info = sf.info(out)
     assert (info.frames, info.samplerate, info.channels, info.subtype) == (16384, 30200, 1, "PCM_U8")
     data, _ = sf.read(out, dtype="int16")
-    assert np.array_equal(data // 256, FACTORY["bell"].wave)
+    assert np.array_equal(data // 256, FACTORY[MODE4].wave)
 
 
-@pytest.mark.parametrize("name, suffix", [("bell", ".wav"), ("piano", ".wav"), ("kick", ".flac")])
+@pytest.mark.parametrize("name, suffix", [(MODE4, ".wav"), (MODE1, ".wav"), (MODE4, ".flac")])
 def test_export_then_import_gives_the_same_ram_bytes(tmp_path, capsys, name, suffix):
     out = tmp_path / f"{name}{suffix}"
     assert main(["voice", "export", name, "-o", str(out)]) == 0
@@ -130,6 +157,20 @@ def test_export_then_import_gives_the_same_ram_bytes(tmp_path, capsys, name, suf
     again = user.load_user_voice(f"my-{name}")
     assert again.wave.tobytes() == FACTORY[name].wave.tobytes()
     assert again.recording_rate_hz == 30200 and again.root_key == 60 and not again.looped
+
+
+def test_stereo_recording_is_mixed_to_mono(tmp_path, capsys):
+    levels = np.tile([-64, 0, 64, 32], 250)
+    stereo = np.stack([levels / 128.0, (levels + 32) / 128.0], axis=1)  # right = left + 32 levels
+    sf.write(tmp_path / "two.wav", stereo, 30200, subtype="PCM_16")
+    assert main(["voice", "import", str(tmp_path / "two.wav"), "--name", "two"]) == 0
+    wave = user.load_user_voice("two").wave
+    assert np.array_equal(wave[:1000], levels + 16)
+
+
+def test_folder_given_as_the_recording_is_one_line(tmp_path, capsys):
+    assert main(["voice", "import", str(tmp_path), "--name", "dir"]) == 2
+    assert str(tmp_path) in _one_error_line(capsys.readouterr().err)
 
 
 def test_auto_root_of_a_440_hz_tone_is_a4_within_5_cents(tmp_path, capsys):
@@ -208,7 +249,7 @@ def test_noise_with_auto_root_asks_for_a_note(tmp_path, capsys):
 
 def test_import_keeps_factory_names_and_existing_voices(tmp_path, capsys):
     path = _tone_wav(tmp_path / "a.wav")
-    assert main(["voice", "import", path, "--name", "piano"]) == 2
+    assert main(["voice", "import", path, "--name", PROGRAM_1]) == 2
     assert "factory voice" in _one_error_line(capsys.readouterr().err)
     assert main(["voice", "import", path, "--name", "mine"]) == 0
     before = user.user_voice_path("mine").read_bytes()
@@ -223,7 +264,7 @@ def test_import_keeps_factory_names_and_existing_voices(tmp_path, capsys):
 # --- voice show --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["strings", "bell"])
+@pytest.mark.parametrize("name", [MODE1, MODE4])
 def test_show_writes_a_png(tmp_path, capsys, name):
     out = tmp_path / f"{name}.png"
     assert main(["voice", "show", name, "-o", str(out)]) == 0
@@ -234,7 +275,7 @@ def test_show_writes_a_png(tmp_path, capsys, name):
 
 def test_show_without_matplotlib_says_how_to_get_it(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    assert main(["voice", "show", "bell", "-o", str(tmp_path / "b.png")]) == 2
+    assert main(["voice", "show", MODE4, "-o", str(tmp_path / "b.png")]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert line == "liquidsky: error: voice show needs matplotlib: pip install 'liquidsky[plot]'"
 
@@ -256,24 +297,39 @@ def _spectrum_ratio_db(path) -> float:
     return 10 * math.log10(sum(level(220.0 * h) for h in range(2, 9)) / level(220.0))
 
 
+def _pure_and_buzz() -> None:
+    """Two user voices: a sine and a sawtooth of 16 harmonics, single cycles (Mode 1)."""
+    n = np.arange(128)
+    sine = 0.9 * np.sin(2 * np.pi * n / 128)
+    saw = sum(np.sin(2 * np.pi * h * n / 128) / h for h in range(1, 17))
+    user.save_user_voice(single_cycle_voice("pure", sine, loop_start_segment=0, loop_end_segment=0))
+    user.save_user_voice(single_cycle_voice("buzz", 0.5 * saw, loop_start_segment=0, loop_end_segment=0))
+
+
 def test_channel_voice_changes_only_that_channels_sound(tmp_path, capsys):
+    _pure_and_buzz()
     song = _song(tmp_path / "ch2.mid", channel=1)
-    plain, sine, elsewhere = (tmp_path / f"{n}.wav" for n in ("plain", "sine", "elsewhere"))
+    plain, pure, buzz, elsewhere = (tmp_path / f"{n}.wav" for n in ("plain", "pure", "buzz", "elsewhere"))
     assert main(["render", song, "-o", str(plain), "-q"]) == 0
-    assert main(["render", song, "-o", str(sine), "-q", "--voice", "2=sine"]) == 0
-    assert main(["render", song, "-o", str(elsewhere), "-q", "--voice", "3=sine"]) == 0
+    assert main(["render", song, "-o", str(pure), "-q", "--voice", "2=pure"]) == 0
+    assert main(["render", song, "-o", str(buzz), "-q", "--voice", "2=buzz"]) == 0
+    assert main(["render", song, "-o", str(elsewhere), "-q", "--voice", "3=pure"]) == 0
     assert elsewhere.read_bytes() == plain.read_bytes()
-    assert _spectrum_ratio_db(plain) > -20.0  # the piano's harmonics
-    assert _spectrum_ratio_db(sine) < -35.0  # a sine has none to speak of
+    assert pure.read_bytes() != plain.read_bytes()
+    assert _spectrum_ratio_db(pure) < -35.0  # a sine has no harmonics to speak of
+    assert _spectrum_ratio_db(buzz) > -10.0  # a sawtooth's are strong
 
 
 def test_program_map_chooses_the_voice_of_a_program(tmp_path, capsys):
+    _pure_and_buzz()
     song = _song(tmp_path / "p1.mid", channel=0)
-    (tmp_path / "map.toml").write_text('[programs]\n1 = "sine"\n')
-    plain, mapped = tmp_path / "plain.wav", tmp_path / "mapped.wav"
-    assert main(["render", song, "-o", str(plain), "-q"]) == 0
-    assert main(["render", song, "-o", str(mapped), "-q", "--program-map", str(tmp_path / "map.toml")]) == 0
-    assert _spectrum_ratio_db(mapped) < -35.0 < _spectrum_ratio_db(plain)
+    pure_map, buzz_map = tmp_path / "pure.toml", tmp_path / "buzz.toml"
+    pure_map.write_text('[programs]\n1 = "pure"\n')
+    buzz_map.write_text('[programs]\n1 = "buzz"\n')
+    pure, buzz = tmp_path / "pure.wav", tmp_path / "buzz.wav"
+    assert main(["render", song, "-o", str(pure), "-q", "--program-map", str(pure_map)]) == 0
+    assert main(["render", song, "-o", str(buzz), "-q", "--program-map", str(buzz_map)]) == 0
+    assert _spectrum_ratio_db(pure) < -35.0 < -10.0 < _spectrum_ratio_db(buzz)
 
 
 def test_program_map_with_an_unknown_voice_is_one_line_naming_the_map(tmp_path, capsys):
@@ -289,7 +345,7 @@ def test_program_map_with_an_unknown_voice_is_one_line_naming_the_map(tmp_path, 
 
 def test_two_voices_for_every_channel_are_refused(tmp_path, capsys):
     song = _song(tmp_path / "s.mid", channel=0)
-    assert main(["render", song, "-o", str(tmp_path / "o.wav"), "--voice", "sine", "--voice", "saw"]) == 2
+    assert main(["render", song, "-o", str(tmp_path / "o.wav"), "--voice", MODE1, "--voice", MODE4]) == 2
     assert "given already" in _one_error_line(capsys.readouterr().err)
 
 
