@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 
 # Loops and start segments are shown and typed as Page 7 counts segments, 1-128; the voice file
@@ -313,10 +314,14 @@ def _cmd_voices(args: argparse.Namespace) -> int:
             text = "; ".join(t for t in (text, f"keys {_ranges(r['gm_drum_keys'])}") if t)
         mapped.append(text or "-")
     map_width = max(len("GM PROGRAMS"), *(len(m) for m in mapped))
-    print(f"{'NAME':<{width}}  MODE  {'FROM':<7}  {'GM PROGRAMS':<{map_width}}  ROLE (SOURCE)")
+    # On a terminal, long roles are clipped at its edge (one line per voice); piped, nothing is cut.
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    lines = [f"{'NAME':<{width}}  MODE  {'FROM':<7}  {'GM PROGRAMS':<{map_width}}  ROLE (SOURCE)"]
     for r, text in zip(rows, mapped, strict=True):
         about = r["role"] + (f" ({r['source']})" if r["source"] else "")
-        print(f"{r['name']:<{width}}  {r['mode']:>4}  {r['origin']:<7}  {text:<{map_width}}  {about}")
+        lines.append(f"{r['name']:<{width}}  {r['mode']:>4}  {r['origin']:<7}  {text:<{map_width}}  {about}")
+    for line in lines:
+        print(line if columns is None or len(line) < columns else line[: columns - 4] + "...")
     return 0
 
 

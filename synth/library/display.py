@@ -25,6 +25,7 @@ GRID = "#163822"
 TEXT = "#b8f5cf"
 SUBTITLE = "#7fcf9f"
 SPECTRUM_FLOOR_DB = -90.0
+SUBTITLE_MAX_CHARS = 150  # what fits across the picture in the subtitle's type
 
 
 class DisplayError(ValueError):
@@ -211,6 +212,8 @@ def draw_voice(voice: Voice, out_path: str | os.PathLike, dpi: int = 110) -> Pat
         _ram_strip(fig, grid[1, 1], voice)
         fig.suptitle(_title(voice), color=TEXT, fontsize=13, fontfamily="monospace", x=0.5, y=0.965)
         subtitle = " - ".join(part for part in (voice.role, voice.source) if part)
+        if len(subtitle) > SUBTITLE_MAX_CHARS:
+            subtitle = subtitle[: SUBTITLE_MAX_CHARS - 3] + "..."
         if subtitle:
             fig.text(0.5, 0.92, subtitle, color=SUBTITLE, fontsize=9,
                      ha="center", fontfamily="monospace")

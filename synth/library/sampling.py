@@ -148,25 +148,27 @@ def detect_pitch(x: np.ndarray, rate_hz: float, low_hz: float = PITCH_LOW_HZ,
 
 
 # --- loops ---------------------------------------------------------------------------------------
-# Samples each side of a segment boundary compared when judging a jump (a choice: a quarter of
-# a segment each way is a few periods of anything above 500 Hz and one of a low note).
-LOOP_WINDOW = 32
+# How well a loop joins is the library's seam cost (synth.library.capture.seam_costs): the step,
+# the kink and the difference of the waveforms leading into the jump, in LSB^2. What differs for
+# a user's recording is which loops are candidates and which of the good ones wins.
+
 # Segments quieter than this part of the loudest are not used for a loop (a fade-out, a tail).
 LOOP_MIN_LEVEL = 0.3
 MIN_LOOP_SEGMENTS = 2
-# Joins whose mismatch is within this part of the best one's (plus the slack, for joins so good
-# that only 8-bit rounding is left) count as equally good, and the longest of them wins (a choice).
+# Seams costing at most this much more than the best one (a quarter more, plus 2 LSB^2 for seams
+# so good that only 8-bit rounding is left) count as equally good, and the longest loop among
+# them wins: a long loop repeats less audibly than a short one with a marginally better seam.
 LOOP_TOLERANCE = 0.25
-LOOP_SLACK = 0.001
+LOOP_SLACK_LSB2 = 2.0
 
 
 @dataclass(frozen=True)
 class Loop:
-    """A loop on whole segments, inclusive, and how well its join matches (0 = seamless)."""
+    """A loop on whole segments, inclusive, and the seam cost of its join (0 = seamless)."""
 
     start_segment: int
     end_segment: int
-    mismatch: float  # energy of the difference across the join, relative to the signal's
+    seam_cost: float  # LSB^2 of the voice's levels, see synth.library.capture.seam_costs
 
     @property
     def n_segments(self) -> int:
@@ -174,13 +176,14 @@ class Loop:
 
 
 def find_loop(levels: np.ndarray, n_used: int) -> Loop | None:
-    """The loop start and end segments of a Mode 4 RAM image where the data match best.
+    """The loop start and end segments of a Mode 4 RAM image where the data join best.
 
-    The card jumps from the last sample of the end segment to the first of the start segment, so
-    the samples around boundary (end + 1) * 128 should look like those around start * 128. Only
-    segments after the attack (see ATTACK_LEVEL) and at least LOOP_MIN_LEVEL of its level,
-    and wholly inside the first n_used samples, are candidates. None when no loop fits.
+    Candidates start after the attack (see ATTACK_LEVEL), use only segments at least
+    LOOP_MIN_LEVEL as loud as the loudest, lie wholly inside the first n_used samples and span
+    MIN_LOOP_SEGMENTS or more. None when no loop fits.
     """
+    from synth.library.capture import seam_costs
+
     x = np.asarray(levels, dtype=np.float64)
     n_full = min(int(n_used), len(x)) // SEG
     if n_full < MIN_LOOP_SEGMENTS + 1:
@@ -189,29 +192,18 @@ def find_loop(levels: np.ndarray, n_used: int) -> Loop | None:
     if rms.max() == 0.0:
         return None
     loud = rms >= LOOP_MIN_LEVEL * rms.max()
-    first = max(_attack_end(rms), 1)  # boundary 0 has no samples before it
-    # Boundary b sits between segments b - 1 and b; it needs LOOP_WINDOW samples each side.
-    padded = np.concatenate([x[: n_full * SEG], np.zeros(LOOP_WINDOW)])
-    bounds = np.arange(1, n_full)
-    windows = np.stack([padded[b * SEG - LOOP_WINDOW : b * SEG + LOOP_WINDOW] for b in bounds])
-    energy = np.sum(windows**2, axis=1)
-    diff = energy[:, None] + energy[None, :] - 2.0 * windows @ windows.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mismatch = diff / (energy[:, None] + energy[None, :])
-    # Candidate (start boundary i, end boundary j): the start segment bounds[i] and the last
-    # segment bounds[j] - 1 are loud and after the attack, and the loop spans MIN_LOOP_SEGMENTS.
-    starts_ok = (bounds >= first) & loud[bounds]
-    ends_ok = loud[bounds - 1]
-    length = bounds[None, :] - bounds[:, None]
-    valid = starts_ok[:, None] & ends_ok[None, :] & (length >= MIN_LOOP_SEGMENTS) & np.isfinite(mismatch)
+    first = max(_attack_end(rms), 1)  # the seam cost looks back from the loop start
+    segments = np.arange(n_full)
+    start, end = np.meshgrid(segments, segments, indexing="ij")  # [i, j]: loop from segment i to j
+    valid = (start >= first) & loud[start] & loud[end] & (end - start + 1 >= MIN_LOOP_SEGMENTS)
     if not valid.any():
         return None
-    best = float(mismatch[valid].min())
-    # Among the joins nearly as good as the best, the longest loop: a long loop repeats less
-    # audibly than a short one with a marginally better seam.
-    good = valid & (mismatch <= best * (1.0 + LOOP_TOLERANCE) + LOOP_SLACK)
-    i, j = np.unravel_index(np.argmax(np.where(good, length, -1)), good.shape)
-    return Loop(int(bounds[i]), int(bounds[j]) - 1, float(mismatch[i, j]))
+    s, e = start[valid], end[valid]
+    cost = seam_costs(x, s * SEG, (e + 1) * SEG)
+    good = cost <= cost.min() * (1.0 + LOOP_TOLERANCE) + LOOP_SLACK_LSB2
+    length = np.where(good, e - s, -1)
+    best = int(np.argmax(length))  # the longest good loop; among equals the earliest start
+    return Loop(int(s[best]), int(e[best]), float(cost[best]))
 
 
 # --- fitting a long sound --------------------------------------------------------------------------
