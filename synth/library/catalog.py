@@ -128,8 +128,11 @@ class ProgramMap:
 def _load_toml(path: str) -> dict:
     try:
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    except ModuleNotFoundError:  # Python 3.10 has no tomllib; tomli is the same parser
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise CatalogError(f"{path}: reading TOML on Python 3.10 needs tomli (pip install tomli)") from None
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
