@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import collections
+import contextlib
+import gc
+import os
 import sys
 import threading
 import time
@@ -36,9 +39,19 @@ POLL_FRACTION = 0.25
 # Python's 5 ms, which is about one whole 256-frame block at 48 kHz (a choice, restored afterwards).
 SWITCH_INTERVAL_S = 0.001
 
+# The render thread asks for the lowest real-time priority (SCHED_FIFO 1) where allowed (root, or
+# an rtprio limit as the audio group has): above every ordinary task, below the audio server's own
+# threads. While it holds the GIL the callback waits for it, so it must not be preempted by a
+# compiler or a browser for a scheduler slice of several ms. Without the right it runs as before.
+RENDER_RT_PRIORITY = 1
+
 # Per-block timings kept for the report: 2**16 blocks is 5.8 minutes at 256 frames and 48 kHz;
 # later blocks overwrite the oldest (the percentiles then describe the last 5.8 minutes).
 TIMING_SLOTS = 1 << 16
+
+# A device that has not called back for this long has stopped (a JACK server that went away, a
+# card unplugged): better an error than a wait without end. Hundreds of blocks at any usual size.
+STALL_S = 2.0
 
 N_CHANNELS = 16
 SOUND_OFF = 120  # CC120, All Sound Off: cards fade out over card.STEAL_FADE_S
@@ -295,6 +308,7 @@ class PlayReport:
     render_ns: np.ndarray
     output_latency_s: float
     notes_stolen: int
+    render_realtime: bool = False  # the render thread ran at real-time priority
     interrupted: BaseException | None = None
 
     @property
@@ -360,6 +374,7 @@ class Player:
         self._render_ns = np.zeros(TIMING_SLOTS, dtype=np.int64)
         self.error: BaseException | None = None
 
+        self.render_realtime = False
         self._stop = False  # written by the controlling thread
         self._thread: threading.Thread | None = None
         self.output_latency_s = 0.0
@@ -393,6 +408,7 @@ class Player:
 
     def _render_loop(self) -> None:
         ring, poll_s = self.ring, self.period_s * POLL_FRACTION
+        self.render_realtime = realtime_priority(RENDER_RT_PRIORITY)
         try:
             while not self._stop:
                 if ring.n_free == 0:
@@ -463,6 +479,7 @@ class Player:
         self.start_rendering()
         interrupted: BaseException | None = None
         stream = None
+        frozen = False
         previous_switch = sys.getswitchinterval()
         try:
             self.wait_until_primed()
@@ -472,11 +489,24 @@ class Player:
             )
             self.output_latency_s = float(stream.latency)
             sys.setswitchinterval(SWITCH_INTERVAL_S)
+            # A full garbage collection walks every object the process holds (numpy, numba, mido:
+            # about 25 ms here) with the GIL held, so the callback would wait through it. Collect
+            # once now and freeze what exists; later collections look only at newer objects.
+            gc.collect()
+            gc.freeze()
+            frozen = True
             stream.start()
             next_status = time.monotonic()
+            seen_calls, seen_at = -1, next_status
             while not self.drained:
                 self._raise_error()
-                if on_status is not None and time.monotonic() >= next_status:
+                now = time.monotonic()
+                if self._n_callbacks != seen_calls:
+                    seen_calls, seen_at = self._n_callbacks, now
+                elif now - seen_at > STALL_S or not stream.active:
+                    raise LiveError("the sound card stopped asking for audio (is the JACK server or the "
+                                    "device still there?)")
+                if on_status is not None and now >= next_status:
                     on_status(self.status())
                     next_status += status_interval_s
                 time.sleep(min(status_interval_s, 0.05))
@@ -489,8 +519,14 @@ class Player:
             interrupted = e
             if stream is not None:
                 stream.abort()
+        except BaseException:
+            if stream is not None:
+                stream.abort()
+            raise
         finally:
             sys.setswitchinterval(previous_switch)
+            if frozen:
+                gc.unfreeze()
             self.stop()
             if stream is not None:
                 stream.close()
@@ -521,12 +557,23 @@ class Player:
             render_ns=self._render_ns[:n_render].copy(),
             output_latency_s=self.output_latency_s,
             notes_stolen=int(getattr(self.engine, "notes_stolen", 0)),
+            render_realtime=self.render_realtime,
             interrupted=interrupted,
         )
 
     def block_played_ns(self, block_index: int) -> int:
         """perf_counter time at which the callback copied out block `block_index` (of the last 2**16)."""
         return int(self._popped_ns[block_index % TIMING_SLOTS])
+
+
+def realtime_priority(priority: int) -> bool:
+    """Put the calling thread in SCHED_FIFO at `priority` if the system allows it; True if it did."""
+    if not hasattr(os, "sched_setscheduler"):
+        return False
+    with contextlib.suppress(OSError):
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))  # 0: this thread (Linux)
+        return True
+    return False
 
 
 def warm_up(engine_factory: Callable[[], object], block_frames: int) -> None:

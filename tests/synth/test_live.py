@@ -283,6 +283,103 @@ def test_choose_output_by_number_or_name_and_errors_in_one_line():
         live.choose_output(NoDevices, None)
 
 
+class _FakeCard:
+    """A stand-in for sounddevice: its stream calls back from a thread of its own, or never."""
+
+    def __init__(self, calls_back: bool = True) -> None:
+        self.calls_back = calls_back
+        self.streams = []
+
+    def OutputStream(self, **options):  # sounddevice's name
+        stream = _FakeStream(options, self.calls_back)
+        self.streams.append(stream)
+        return stream
+
+
+class _FakeStream:
+    latency = 0.002
+
+    def __init__(self, options, calls_back: bool) -> None:
+        self.options = options
+        self.calls_back = calls_back
+        self.active = False
+        self.events = []
+        self.played = []
+        self._thread = None
+
+    def start(self) -> None:
+        self.active = True
+        self.events.append("start")
+        if self.calls_back:
+            self._thread = threading.Thread(target=self._run)
+            self._thread.start()
+
+    def _run(self) -> None:
+        n = self.options["blocksize"]
+        out = np.zeros((n, 2), dtype=np.float32)
+        while self.active:
+            self.options["callback"](out, n, None, _Flags())
+            self.played.append(out.copy())
+            time.sleep(0.0005)
+
+    def _halt(self, how: str) -> None:
+        self.active = False
+        self.events.append(how)
+        if self._thread is not None:
+            self._thread.join()
+
+    def stop(self) -> None:
+        self._halt("stop")
+
+    def abort(self) -> None:
+        self._halt("abort")
+
+    def close(self) -> None:
+        self.events.append("close")
+
+
+def test_run_plays_to_the_end_and_stops_the_stream(tmp_path):
+    card = _FakeCard()
+    midi = _tune(((0.0, 64, 0.1),))
+    player = _file_player(midi)
+    report = player.run(card, 3)
+    [stream] = card.streams
+    assert stream.events == ["start", "stop", "close"]
+    assert (stream.options["device"], stream.options["blocksize"], stream.options["samplerate"]) == (3, BLOCK, RATE_HZ)
+    reference = render_to_array(midi, rate_hz=RATE_HZ)
+    played = np.concatenate(stream.played)
+    np.testing.assert_array_equal(played[: reference.shape[0]], reference)
+    assert report.interrupted is None and report.n_frames_played >= reference.shape[0]
+
+
+def test_ctrl_c_during_run_aborts_the_stream_and_is_returned_in_the_report(tmp_path):
+    card = _FakeCard()
+    path = tmp_path / "stopped.wav"
+
+    def press_ctrl_c(status) -> None:
+        if status.played_s > 0.1:
+            raise KeyboardInterrupt
+
+    with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        player = _file_player(_tune(((0.0, 64, 5.0),)), recorder=recorder)
+        report = player.run(card, None, on_status=press_ctrl_c, status_interval_s=0.01)
+    assert isinstance(report.interrupted, KeyboardInterrupt)
+    assert card.streams[0].events == ["start", "abort", "close"]
+    assert not player._thread.is_alive()
+    n = sf.info(path).frames
+    assert 0.1 * RATE_HZ < n < 5.0 * RATE_HZ  # cut short, and complete
+
+
+def test_a_device_that_never_calls_back_is_an_error_not_a_hang(monkeypatch):
+    monkeypatch.setattr(live, "STALL_S", 0.2)
+    card = _FakeCard(calls_back=False)
+    player = _file_player(_tune())
+    with pytest.raises(live.LiveError, match="the sound card stopped asking for audio"):
+        player.run(card, None)
+    assert card.streams[0].events == ["start", "abort", "close"]
+    assert not player._thread.is_alive()
+
+
 # --- through a JACK server ----------------------------------------------------------------------------
 
 
