@@ -2,7 +2,7 @@
 """Real-time playback against a JACK server with the dummy driver: underruns, time per block, live latency.
 
     python benchmarks/live_bench.py [--seconds 60] [--quick] [--models iix,iii] [--modes thread,callback]
-                                    [--latency-notes 40] [--json]
+                                    [--latency-notes 40] [--jack-server NAME] [--json]
 
 For each model, a generated piece keeps every card busy (8 notes held at once on the IIx, 16 on the
 Series III, each struck again twice a second) and is played for --seconds through PortAudio's JACK
@@ -10,7 +10,8 @@ output at 48 kHz in 256-frame blocks, as `liquidsky play` plays it (mode "thread
 a ring of blocks that the callback copies). Mode "callback" renders each block inside the callback
 instead, for comparison. Then `liquidsky live`'s path is timed from note-on to sound: notes are sent
 from a JACK MIDI port of this process to the virtual port 'liquidsky', and each note's onset is found in
-the recording. A JACK server is started (jackd -d dummy -r 48000 -p 256) if none runs. See README.md.
+the recording. A JACK server of its own is started for the run (jackd -d dummy -r 48000 -p 256) unless
+--jack-server names a running one. See README.md.
 """
 
 from __future__ import annotations
@@ -113,30 +114,40 @@ class CallbackRenderPlayer(live.Player):
 # --- JACK --------------------------------------------------------------------------------------------
 
 
-def jack_running() -> bool:
-    env = dict(os.environ, JACK_NO_START_SERVER="1")
+def jack_running(server: str) -> bool:
+    env = dict(os.environ, JACK_NO_START_SERVER="1", JACK_DEFAULT_SERVER=server)
     return subprocess.run(["jack_lsp"], env=env, capture_output=True).returncode == 0
 
 
 @contextlib.contextmanager
-def jack_server():
-    """The running JACK server, or jackd -d dummy started for the run."""
-    if jack_running():
-        yield "already running"
+def jack_server(name: str | None):
+    """The JACK server named, or jackd -d dummy started for the run under a name of its own.
+
+    A private server, because one that another program started may be stopped by it mid-run. The
+    name goes into JACK_DEFAULT_SERVER, where PortAudio and rtmidi look for it.
+    """
+    if name is not None:
+        if not jack_running(name):
+            sys.exit(f"live_bench: no JACK server named {name!r} is running")
+        os.environ["JACK_DEFAULT_SERVER"] = name
+        yield f"server {name!r}, already running"
         return
     if shutil.which("jackd") is None:
-        sys.exit("live_bench: no JACK server running and no jackd (apt-get install jackd2)")
+        sys.exit("live_bench: no jackd to start a JACK server with (apt-get install jackd2)")
+    name = f"liquidsky-bench-{os.getpid()}"
     env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
-    proc = subprocess.Popen(["jackd", "-d", "dummy", "-r", str(RATE_HZ), "-p", str(BLOCK_FRAMES)], env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", str(RATE_HZ), "-p", str(BLOCK_FRAMES)],
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         for _ in range(150):
-            if jack_running():
+            if jack_running(name):
                 break
             time.sleep(0.1)
         else:
             sys.exit("live_bench: jackd -d dummy did not start")
-        yield f"jackd -d dummy -r {RATE_HZ} -p {BLOCK_FRAMES} (pid {proc.pid})"
+        os.environ["JACK_DEFAULT_SERVER"] = name
+        yield f"jackd -d dummy -r {RATE_HZ} -p {BLOCK_FRAMES}, started for the run"
     finally:
         sd = sys.modules.get("sounddevice")
         if sd is not None:
@@ -300,6 +311,8 @@ def main() -> int:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--latency-notes", type=int, default=40, help="notes sent to time live (0: skip)")
+    parser.add_argument("--jack-server", metavar="NAME",
+                        help="use this running JACK server (default: start jackd -d dummy for the run)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     seconds = 5.0 if args.quick else args.seconds
@@ -311,7 +324,7 @@ def main() -> int:
         "load_before": f"{os.getloadavg()[0]:.2f}",
         "play": [],
     }
-    with jack_server() as jack:
+    with jack_server(args.jack_server) as jack:
         result["jack"] = f"JACK: {jack}"
         device = jack_output(sd)
         for model in args.models.split(","):

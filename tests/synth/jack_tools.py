@@ -1,4 +1,4 @@
-"""A JACK server with the dummy driver for the live tests: the one already running, or one started here."""
+"""A JACK server with the dummy driver for the live tests: one started for the session, or the one CI names."""
 
 from __future__ import annotations
 
@@ -26,27 +26,35 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
-def jack_running() -> bool:
-    """Whether a JACK server answers (without starting one)."""
+# The name of a JACK server to use instead of starting one (.ci/run starts the default server and sets
+# this to "default"). Without it, each test session starts a server of its own under a name of its
+# own: a server shared with another session could be stopped by that session in the middle of a test.
+SERVER_ENV = "LIQUIDSKY_JACK_SERVER"
+
+
+def jack_running(server: str | None = None) -> bool:
+    """Whether the JACK server of that name (default: the environment's) answers, without starting one."""
     if shutil.which("jack_lsp") is None:
         return False
     env = dict(os.environ, JACK_NO_START_SERVER="1")
+    if server is not None:
+        env["JACK_DEFAULT_SERVER"] = server
     result = subprocess.run(["jack_lsp"], env=env, capture_output=True, timeout=10)
     return result.returncode == 0
 
 
-def _start_jackd() -> subprocess.Popen:
+def _start_jackd(server: str) -> subprocess.Popen:
     # JACK_NO_AUDIO_RESERVATION: jackd2 would otherwise ask D-Bus for the sound card.
     env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
     proc = subprocess.Popen(
-        ["jackd", "-d", "dummy", "-r", str(JACK_RATE_HZ), "-p", str(JACK_PERIOD_FRAMES)],
+        ["jackd", "-n", server, "-d", "dummy", "-r", str(JACK_RATE_HZ), "-p", str(JACK_PERIOD_FRAMES)],
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             unavailable(f"jackd -d dummy exited at once (status {proc.returncode})")
-        if jack_running():
+        if jack_running(server):
             return proc
         time.sleep(0.1)
     proc.terminate()
@@ -54,30 +62,70 @@ def _start_jackd() -> subprocess.Popen:
     unavailable(f"jackd -d dummy did not answer within {START_TIMEOUT_S:g} s")
 
 
-@pytest.fixture(scope="session")
-def jack_server():
-    """A running JACK server (started with the dummy driver if none runs); skips when jackd is absent."""
-    if jack_running():
-        yield "running"
+class _Server:
+    """The server this test process uses, shared by the test modules (each imports the fixture)."""
+
+    name: str | None = None
+    proc: subprocess.Popen | None = None
+    users = 0
+    previous_env: str | None = None
+
+
+def _acquire() -> str:
+    if _Server.users == 0:
+        shared = os.environ.get(SERVER_ENV)
+        if shared:
+            if not jack_running(shared):
+                unavailable(f"{SERVER_ENV}={shared}, but no JACK server of that name runs")
+            _Server.name, _Server.proc = shared, None
+        else:
+            if shutil.which("jackd") is None:
+                unavailable("no jackd to start a JACK server with (apt-get install jackd2)")
+            _Server.name = f"liquidsky-test-{os.getpid()}"
+            _Server.proc = _start_jackd(_Server.name)
+        _Server.previous_env = os.environ.get("JACK_DEFAULT_SERVER")
+        os.environ["JACK_DEFAULT_SERVER"] = _Server.name
+    _Server.users += 1
+    return _Server.name
+
+
+def _release() -> None:
+    _Server.users -= 1
+    if _Server.users > 0:
         return
-    if shutil.which("jackd") is None:
-        unavailable("no JACK server and no jackd to start one (apt-get install jackd2)")
-    proc = _start_jackd()
-    try:
-        yield "started"
-    finally:
-        # PortAudio must let go of the server first: its JACK client asserts (and aborts the
-        # interpreter at exit) when the server vanished under it.
-        sd = sys.modules.get("sounddevice")
-        if sd is not None and hasattr(sd, "_terminate"):
-            with contextlib.suppress(Exception):
-                sd._terminate()
+    proc = _Server.proc
+    # PortAudio must let go of the server first: its JACK client asserts (and aborts the
+    # interpreter at exit) when the server vanished under it.
+    sd = sys.modules.get("sounddevice")
+    if proc is not None and sd is not None and hasattr(sd, "_terminate"):
+        with contextlib.suppress(Exception):
+            sd._terminate()
+    if _Server.previous_env is None:
+        os.environ.pop("JACK_DEFAULT_SERVER", None)
+    else:
+        os.environ["JACK_DEFAULT_SERVER"] = _Server.previous_env
+    if proc is not None:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    _Server.name = _Server.proc = None
+
+
+@pytest.fixture(scope="session")
+def jack_server():
+    """The name of a running JACK server, set as JACK_DEFAULT_SERVER for this process and its children.
+
+    The one named by LIQUIDSKY_JACK_SERVER, else a dummy-driver server started for the session
+    under a name of its own; skipped (failed in CI) when neither can be had.
+    """
+    name = _acquire()
+    try:
+        yield name
+    finally:
+        _release()
 
 
 def require_sounddevice():
