@@ -87,13 +87,11 @@ def _loop(text: str) -> str | tuple[int, int]:
 
 
 def _rate(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of Hz") from None
-    if not IMPORT_RATE_MIN_HZ <= value <= IMPORT_RATE_MAX_HZ:
-        raise argparse.ArgumentTypeError(f"{value} is outside {IMPORT_RATE_MIN_HZ}-{IMPORT_RATE_MAX_HZ} Hz")
-    return value
+    # synth.cli has the shared whole-number-in-a-range parser; cli imports this module while building its
+    # parser, so the import waits until an option is parsed.
+    from synth.cli import _int_in
+
+    return _int_in(IMPORT_RATE_MIN_HZ, IMPORT_RATE_MAX_HZ, " Hz")(text)
 
 
 def _audio_out(text: str) -> str:

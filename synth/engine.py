@@ -285,13 +285,16 @@ class Engine:
 
     def _sound_off(self, channel: int) -> None:
         """CC120: every card of the channel stops now, through the steal fade so it does not click."""
-        for c, info in enumerate(self._card_notes):
-            if info is not None and info.channel == channel:
-                self._move_to_shadow(c)
-                self._alloc.free(c)
-                self._card_notes[c] = None
+        for c, _ in self._cards_on(channel):
+            self._move_to_shadow(c)
+            self._alloc.free(c)
+            self._card_notes[c] = None
 
     # --- card set-up --------------------------------------------------------------------------
+
+    def _cards_on(self, channel: int) -> list[tuple[int, _CardNote]]:
+        """(card, note) for every card sounding a note of the channel (a list: callers may free cards)."""
+        return [(c, info) for c, info in enumerate(self._card_notes) if info is not None and info.channel == channel]
 
     def _move_to_shadow(self, c: int) -> None:
         """Hand the card's sound to its shadow slot, which fades it out over a few ms."""
@@ -370,8 +373,8 @@ class Engine:
 
     def _retune_channel(self, channel: int) -> None:
         bend = self._channels[channel].bend_semitones
-        for c, info in enumerate(self._card_notes):
-            if info is not None and info.channel == channel and not info.drum:
+        for c, info in self._cards_on(channel):
+            if not info.drum:
                 self._istate[c, card.I_TICK_INC] = self._tick_increment(info.voice, info.play_note, bend)
 
     def _set_mix(self, c: int, channel: int, jump: bool = False) -> None:
@@ -387,9 +390,8 @@ class Engine:
             fs[card.F_GAIN_L], fs[card.F_GAIN_R], fs[card.F_GAIN_M] = left, right, amp
 
     def _update_mix(self, channel: int) -> None:
-        for c, info in enumerate(self._card_notes):
-            if info is not None and info.channel == channel:
-                self._set_mix(c, channel)
+        for c, _ in self._cards_on(channel):
+            self._set_mix(c, channel)
 
     def filter_setting(self, voice: Voice, play_note: int, channel: int) -> float:
         """The effective FILTER value for a note: Page 7 value, key tracking, CC74."""
@@ -414,6 +416,5 @@ class Engine:
             fs[card.F_G] = g
 
     def _update_filters(self, channel: int) -> None:
-        for c, info in enumerate(self._card_notes):
-            if info is not None and info.channel == channel:
-                self._set_filter(c)
+        for c, _ in self._cards_on(channel):
+            self._set_filter(c)
