@@ -249,8 +249,8 @@ def measure(args: argparse.Namespace) -> dict:
         out_ls = tmp_dir / "liquidsky.wav"
         out_fs = tmp_dir / "fluidsynth.wav"
 
-        # Warm-up, not timed: fills the page cache and lets numba write its compile cache, so that the
-        # timed runs measure rendering rather than a first-ever compile.
+        # Warm-up, not timed: fills the page cache (the interpreter, the libraries, the voices), so that
+        # the timed runs measure a normal run rather than the first one after installation.
         say(quiet, "warming up ...")
         for model in models:
             run_child(liquidsky_render(one_note, out_ls, model), out_ls)

@@ -1,0 +1,74 @@
+"""The compiled card kernel (synth/_cards.c): its layout agrees with synth.card, threads change nothing,
+and arrays that do not fit are refused."""
+
+from __future__ import annotations
+
+import mido
+import numpy as np
+import pytest
+
+from synth import _cards, blep, card
+from synth import hardware as hw
+from synth.engine import Engine
+
+
+def test_kernel_was_built_with_the_layout_and_constants_of_the_python_side() -> None:
+    layout = _cards.layout()
+    from_python = {name: getattr(card, name) for name in layout if hasattr(card, name)}
+    from_python.update({name: getattr(hw, name) for name in layout if hasattr(hw, name)})
+    assert len(from_python) == len(layout)
+    assert {name: layout[name] for name in from_python} == from_python
+
+
+def render_busy_piece(threads: int) -> np.ndarray:
+    """Sixteen cards, each on its own program, with stems: mix and stems side by side."""
+    engine = Engine(model="iii", rate_hz=48000, stems=True)
+    engine.render_threads = threads
+    out = []
+    for step in range(6):
+        for ch in range(16):
+            if ch == 9:
+                continue
+            engine.handle(mido.Message("program_change", channel=ch, program=(7 * ch + step) % 128))
+            engine.handle(mido.Message("note_on", channel=ch, note=36 + 3 * ch + step, velocity=90))
+        engine.handle(mido.Message("note_on", channel=9, note=36 + step, velocity=100))
+        out.append(np.concatenate([engine.render(1_500), engine.stems], axis=1).copy())
+        for ch in range(0, 16, 2):
+            engine.handle(mido.Message("note_off", channel=ch, note=36 + 3 * ch + step))
+        out.append(np.concatenate([engine.render(700), engine.stems], axis=1).copy())
+    return np.concatenate(out)
+
+
+def test_two_threads_render_the_very_same_samples_as_one() -> None:
+    one = render_busy_piece(1)
+    assert np.abs(one[:, :2]).max() > 0.05
+    np.testing.assert_array_equal(render_busy_piece(2), one)
+
+
+def test_kernel_refuses_a_carry_that_does_not_fit_the_slots() -> None:
+    n_slots, n_frames = 4, 64
+    table = blep.stored_residual_table()
+    with pytest.raises(ValueError, match="^render: array shapes do not agree$"):
+        card.render_cards(
+            np.zeros((n_frames, 2), np.float32), np.zeros((0, 0), np.float32), 0, n_frames,
+            np.zeros((n_slots, card.N_ISTATE), np.int64), np.zeros((n_slots, card.N_FSTATE)),
+            np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), np.float32), np.zeros((n_slots - 1, 2 * blep.HALF_TAPS)),
+            np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)), table, card.residual_diff(table),
+            0.01,
+        )
+
+
+def test_kernel_refuses_a_playing_slot_whose_address_is_outside_the_wave_ram() -> None:
+    n_slots, n_frames = 2, 64
+    table = blep.stored_residual_table()
+    istate = np.zeros((n_slots, card.N_ISTATE), np.int64)
+    istate[0, card.I_ACTIVE] = card.PLAYING
+    istate[0, card.I_TICK_INC] = card.TIME_ONE
+    istate[0, card.I_ADDR] = hw.WAVE_RAM_SAMPLES
+    with pytest.raises(ValueError, match="^render: a slot's address or clock is out of range$"):
+        card.render_cards(
+            np.zeros((n_frames, 2), np.float32), np.zeros((0, 0), np.float32), 0, n_frames, istate,
+            np.zeros((n_slots, card.N_FSTATE)), np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), np.float32),
+            np.zeros((n_slots, 2 * blep.HALF_TAPS)), np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)),
+            table, card.residual_diff(table), 0.01,
+        )
