@@ -8,7 +8,7 @@ import sys
 
 from setuptools import Extension, setup
 
-compile_args = [] if sys.platform == "win32" else ["-O3", "-pthread"]
+compile_args = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-pthread"]
 link_args = [] if sys.platform == "win32" else ["-pthread"]
 
 setup(ext_modules=[Extension("synth._cards", ["synth/_cards.c"], extra_compile_args=compile_args,

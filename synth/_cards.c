@@ -7,7 +7,7 @@
  *
  * Each slot renders into rows of its own (held staircase, then filtered left/right/stem signals);
  * the rows are summed into the outputs in slot order afterwards, so the result does not depend on
- * how many threads rendered the slots.
+ * how many threads rendered the slots (a helper thread may take some, see render_shared).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -81,6 +81,9 @@
 #define MODE1_SEGMENTS 32
 #define RATE_MULTIPLIER_CLOCKS 64
 
+/* Calls of at least this many frames may be shared with the helper thread (render below). */
+#define SHARED_MIN_FRAMES 1024
+
 /* synth/card.py SILENCE_LEVEL */
 #define SILENCE_LEVEL 1e-7
 
@@ -148,6 +151,11 @@ static void reset_slot(int64_t *st, double *fs, double *carry_row, int64_t n_car
 /* One slot for the job's frames: its staircase with band-limited steps, then the filter, the fade and
  * the mixer gains into its rows L, R, M of the scratch. Returns the frames written to the rows (the
  * slot may fall silent before the end). */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+/* The residual sums in vectors as wide as the CPU has; the sums are the same on each (no fused
+ * multiply-add: setup.py builds with -ffp-contract=off). */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static int64_t render_slot(const Job *job, int64_t s)
 {
     const int64_t half = job->half;
@@ -358,25 +366,119 @@ static int64_t render_slot(const Job *job, int64_t s)
     return i;
 }
 
-static void render_slots(const Job *job, const int64_t *slots, int64_t n, int64_t *written)
-{
-    for (int64_t k = 0; k < n; k++)
-        written[k] = render_slot(job, slots[k]);
-}
-
-#if LQS_THREADS
+/* The slots of one call, handed out one at a time to whichever thread asks next. */
 typedef struct {
     const Job *job;
     const int64_t *slots;
-    int64_t n;
     int64_t *written;
-} Part;
+    int64_t n;
+    int64_t next; /* the next index of slots to render, taken under the pool's lock or alone */
+} Work;
 
-static void *render_part(void *arg)
+#if LQS_THREADS
+/* One helper thread, started on first use, shares the slots of a call with the calling thread when the
+ * call is big enough to pay for the hand-over. Only one call at a time uses it; another call made at
+ * the same time (an engine in another Python thread) renders alone. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_idle = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t pool_user = PTHREAD_MUTEX_INITIALIZER;
+static int pool_state = 0; /* 0 not started, 1 running, -1 could not start */
+static Work *pool_work = NULL; /* the open call, NULL when none */
+static uint64_t pool_generation = 0;
+static int pool_helping = 0; /* the helper is rendering slots of the open call */
+
+static int64_t take_slot(Work *work, int locked)
 {
-    Part *part = (Part *)arg;
-    render_slots(part->job, part->slots, part->n, part->written);
+    int64_t k;
+    if (!locked)
+        pthread_mutex_lock(&pool_lock);
+    k = work->next < work->n ? work->next++ : -1;
+    if (!locked)
+        pthread_mutex_unlock(&pool_lock);
+    return k;
+}
+
+static void *pool_helper(void *unused)
+{
+    uint64_t seen = 0;
+    (void)unused;
+    pthread_mutex_lock(&pool_lock);
+    for (;;) {
+        while (pool_work == NULL || pool_generation == seen)
+            pthread_cond_wait(&pool_wake, &pool_lock);
+        seen = pool_generation;
+        Work *work = pool_work;
+        pool_helping = 1;
+        for (;;) {
+            int64_t k = take_slot(work, 1);
+            if (k < 0)
+                break;
+            pthread_mutex_unlock(&pool_lock);
+            work->written[k] = render_slot(work->job, work->slots[k]);
+            pthread_mutex_lock(&pool_lock);
+        }
+        pool_helping = 0;
+        pthread_cond_signal(&pool_idle);
+    }
     return NULL;
+}
+
+static void pool_after_fork(void)
+{
+    /* A child process has no helper thread: it starts its own when it needs one. */
+    pthread_mutex_init(&pool_lock, NULL);
+    pthread_mutex_init(&pool_user, NULL);
+    pthread_cond_init(&pool_wake, NULL);
+    pthread_cond_init(&pool_idle, NULL);
+    pool_state = 0;
+    pool_work = NULL;
+    pool_helping = 0;
+}
+
+static int pool_start(void)
+{
+    if (pool_state == 0) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pool_state = -1;
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            if (pthread_create(&thread, &attr, pool_helper, NULL) == 0) {
+                pool_state = 1;
+                pthread_atfork(NULL, NULL, pool_after_fork);
+            }
+            pthread_attr_destroy(&attr);
+        }
+    }
+    return pool_state == 1;
+}
+
+/* Render the work with the helper; 0 if the helper is not there or busy (nothing was rendered). */
+static int render_shared(Work *work)
+{
+    if (pthread_mutex_trylock(&pool_user) != 0)
+        return 0;
+    if (!pool_start()) {
+        pthread_mutex_unlock(&pool_user);
+        return 0;
+    }
+    pthread_mutex_lock(&pool_lock);
+    pool_work = work;
+    pool_generation++;
+    pthread_cond_signal(&pool_wake);
+    pthread_mutex_unlock(&pool_lock);
+    int64_t k;
+    while ((k = take_slot(work, 0)) >= 0)
+        work->written[k] = render_slot(work->job, work->slots[k]);
+    /* Every slot is taken: close the call, and wait only for a slot the helper is still rendering. */
+    pthread_mutex_lock(&pool_lock);
+    pool_work = NULL;
+    while (pool_helping)
+        pthread_cond_wait(&pool_idle, &pool_lock);
+    pthread_mutex_unlock(&pool_lock);
+    pthread_mutex_unlock(&pool_user);
+    return 1;
 }
 #endif
 
@@ -479,31 +581,19 @@ static PyObject *render(PyObject *self, PyObject *args)
             active[n_active++] = s;
 
     Py_BEGIN_ALLOW_THREADS
-    int threaded = 0;
+    Work work = {&job, active, written, n_active, 0};
+    int shared = 0;
 #if LQS_THREADS
-    if (n_threads > 1 && n_active > 1) {
-        /* The second thread takes every other active slot; each writes rows of its own. */
-        int64_t mine[256], theirs[256], w_mine[256], w_theirs[256];
-        int64_t n_mine = 0, n_theirs = 0;
-        for (int64_t k = 0; k < n_active; k++) {
-            if (k % 2)
-                theirs[n_theirs++] = active[k];
-            else
-                mine[n_mine++] = active[k];
-        }
-        Part part = {&job, theirs, n_theirs, w_theirs};
-        pthread_t thread;
-        if (pthread_create(&thread, NULL, render_part, &part) == 0) {
-            render_slots(&job, mine, n_mine, w_mine);
-            pthread_join(thread, NULL);
-            for (int64_t k = 0; k < n_active; k++)
-                written[k] = k % 2 ? w_theirs[k / 2] : w_mine[k / 2];
-            threaded = 1;
-        }
-    }
+    /* Only long calls are shared: below this the hand-over costs about what it saves, and live blocks
+     * (256 frames by default) stay on their real-time thread instead of waiting for an ordinary one.
+     * A choice, from timing bench.mid. */
+    if (n_threads > 1 && n_active > 1 && n_frames >= SHARED_MIN_FRAMES)
+        shared = render_shared(&work);
 #endif
-    if (!threaded)
-        render_slots(&job, active, n_active, written);
+    if (!shared) {
+        for (int64_t k = 0; k < n_active; k++)
+            written[k] = render_slot(&job, active[k]);
+    }
 
     /* The mix, in slot order. */
     float *out = (float *)views[0].buf;

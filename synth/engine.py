@@ -121,9 +121,10 @@ class Engine:
         self._stems_buf = np.zeros((0, self.n_cards), dtype=np.float32)
         self._scratch = np.zeros(0, dtype=np.float64)
         self._last_stems = self._stems_buf
-        # Threads the kernel may share the cards between for one render call (the samples do not
-        # depend on it).
-        self.render_threads = 1
+        # Threads the kernel may share the cards between in one render call: with 2 a helper thread
+        # takes some of the cards of calls of 1024 frames or more (offline renders; live blocks are
+        # shorter and stay on their own thread). The samples do not depend on it.
+        self.render_threads = 2
         self.reset()
 
     # --- state ------------------------------------------------------------------------------
