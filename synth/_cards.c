@@ -98,17 +98,24 @@ typedef struct {
     int64_t *istate;
     double *fstate;
     const float *ram;
-    double *carry;
+    double *carry;     /* (n_slots, 2 * half): the held staircase past the call's last frame */
+    float *carry_res;  /* (n_slots, 2 * half): the residuals' sums there */
     double *scratch;
-    const double *table;      /* (n_phases + 1, 2 * half): the residual */
-    const double *table_diff; /* (n_phases + 1, 2 * half): row p + 1 minus row p (0 for the last) */
+    const float *table;      /* (n_phases + 1, 2 * half): the residual */
+    const float *table_diff; /* (n_phases + 1, 2 * half): row p + 1 minus row p (0 for the last) */
     double smooth;
 } Job;
 
 /* The DAC moves from value to new_value at fixed-point host time t: hold the old value up to the
- * step, add the step's band-limited residual around it; returns the next frame to hold. */
-static inline int64_t step(double *restrict buf, const Job *job, int64_t pos, int64_t t, double value,
-                           double new_value)
+ * step in buf, add the step's band-limited residual around it into res; returns the next frame to
+ * hold.
+ *
+ * The residuals are summed in single precision, twice as many to a vector as in double: each sum
+ * holds the residuals of the steps within HALF_TAPS frames, so its rounding stays near 1e-7 of the
+ * steps' size, below the float32 output's own resolution. The held staircase (the large values)
+ * stays in double. */
+static inline int64_t step(double *restrict buf, float *restrict res, const Job *job, int64_t pos, int64_t t,
+                           double value, double new_value)
 {
     const int64_t half = job->half;
     const int64_t n_phases = job->n_phases;
@@ -124,17 +131,23 @@ static inline int64_t step(double *restrict buf, const Job *job, int64_t pos, in
     if (d != 0.0) {
         double gp = (double)((n0 << TIME_FRAC_BITS) - t) * ((double)n_phases / (double)one);
         int64_t ip = (int64_t)gp;
-        double dfr = d * (gp - (double)ip);
-        const double *restrict r0 = job->table + ip * 2 * half;
-        const double *restrict dr = job->table_diff + ip * 2 * half;
-        double *restrict b = buf + (idx - half);
-        for (int64_t c = 0; c < 2 * half; c++)
-            b[c] += d * r0[c] + dfr * dr[c];
+        const float df = (float)d;
+        const float dfr = (float)(d * (gp - (double)ip));
+        const float *restrict r0 = job->table + ip * 2 * half;
+        const float *restrict dr = job->table_diff + ip * 2 * half;
+        float *restrict b = res + (idx - half);
+        if (half == 16) { /* HALF_TAPS: a loop of known length, unrolled */
+            for (int c = 0; c < 32; c++)
+                b[c] += df * r0[c] + dfr * dr[c];
+        } else {
+            for (int64_t c = 0; c < 2 * half; c++)
+                b[c] += df * r0[c] + dfr * dr[c];
+        }
     }
     return pos;
 }
 
-static void reset_slot(int64_t *st, double *fs, double *carry_row, int64_t n_carry)
+static void reset_slot(int64_t *st, double *fs, double *carry_row, float *carry_res_row, int64_t n_carry)
 {
     int64_t stem = st[I_STEM];
     int64_t ended = st[I_ENDED];
@@ -146,6 +159,7 @@ static void reset_slot(int64_t *st, double *fs, double *carry_row, int64_t n_car
     st[I_LOOP_END] = -1;
     memset(fs, 0, N_FSTATE * sizeof(double));
     memset(carry_row, 0, (size_t)n_carry * sizeof(double));
+    memset(carry_res_row, 0, (size_t)n_carry * sizeof(float));
 }
 
 /* One slot for the job's frames: its staircase with band-limited steps, then the filter, the fade and
@@ -167,13 +181,17 @@ static int64_t render_slot(const Job *job, int64_t s)
     int64_t *st = job->istate + s * N_ISTATE;
     double *fs = job->fstate + s * N_FSTATE;
     double *carry = job->carry + s * 2 * half;
+    float *carry_res = job->carry_res + s * 2 * half;
     double *row = job->scratch + s * job->row_len;
-    double *buf = row;                                 /* n_frames + 2 * half */
-    double *out_l = row + n_frames + 2 * half;         /* n_frames each */
+    double *buf = row;                         /* n_frames + 2 * half */
+    float *res = (float *)(row + n_frames + 2 * half); /* n_frames + 2 * half floats */
+    double *out_l = row + 2 * (n_frames + 2 * half); /* n_frames each */
     double *out_r = out_l + n_frames;
     double *out_m = out_r + n_frames;
 
     memset(buf + 2 * half, 0, (size_t)n_frames * sizeof(double));
+    memcpy(res, carry_res, (size_t)(2 * half) * sizeof(float));
+    memset(res + 2 * half, 0, (size_t)n_frames * sizeof(float));
     memcpy(buf, carry, (size_t)(2 * half) * sizeof(double));
     double value = fs[F_VALUE];
     int64_t pos = half; /* buffer index of the next frame whose held value is not yet written */
@@ -215,7 +233,7 @@ static int64_t render_slot(const Job *job, int64_t s)
             }
             /* 2. The DAC latches the sample at this address. */
             double new_value = (double)level_ram[addr] * ((double)env * volume_scale);
-            pos = step(buf, job, pos, t, value, new_value);
+            pos = step(buf, res, job, pos, t, value, new_value);
             value = new_value;
             t += inc;
             /* 3. The address counter; segment logic acts when the low 7 bits wrap 127 -> 0. */
@@ -277,7 +295,7 @@ static int64_t render_slot(const Job *job, int64_t s)
         }
         if (ended) {
             /* The voice stops and the DAC returns to digital zero at the next tick. */
-            pos = step(buf, job, pos, t, value, 0.0);
+            pos = step(buf, res, job, pos, t, value, 0.0);
             value = 0.0;
             st[I_ACTIVE] = DRAINING;
             st[I_ENDED] = 1;
@@ -292,11 +310,16 @@ static int64_t render_slot(const Job *job, int64_t s)
         st[I_ENV_PERIOD] = env_period;
         st[I_RATE_ACC] = rate_acc;
     }
-    /* Held value for the rest of the block. */
+    /* Held value for the rest of the block. The frames of this call have every residual they will get
+     * (later ticks reach back to end_frame at most): they take their sums now. The sums past them go on
+     * in single precision in the next call, so that any block size gives the same samples. */
     for (int64_t i = pos; i < n_frames + half; i++)
         buf[i] += value;
+    for (int64_t i = 0; i < n_frames; i++)
+        buf[i] += (double)res[i];
     fs[F_VALUE] = value;
     memcpy(carry, buf + n_frames, (size_t)(2 * half) * sizeof(double));
+    memcpy(carry_res, res + n_frames, (size_t)(2 * half) * sizeof(float));
 
     /* 4. The analog low-pass (four trapezoidal one-poles), the steal fade, the mixer. */
     const int filt = st[I_FILTER_ON] == 1;
@@ -362,7 +385,7 @@ static int64_t render_slot(const Job *job, int64_t s)
     st[I_FADE_LEFT] = fade_left;
     st[I_DRAIN_LEFT] = drain_left;
     if (fade_left == 0 || silent)
-        reset_slot(st, fs, carry, 2 * half);
+        reset_slot(st, fs, carry, carry_res, 2 * half);
     return i;
 }
 
@@ -495,35 +518,37 @@ static int get_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t i
 }
 
 PyDoc_STRVAR(render_doc,
-             "render(out, stems, first_frame, n_frames, istate, fstate, ram, carry, scratch, table, table_diff, "
+             "render(out, stems, first_frame, n_frames, istate, fstate, ram, carry, carry_res, scratch, table, table_diff, "
              "smooth, n_threads)\n\n"
              "Render every slot for frames [first_frame, first_frame + n_frames) and add into out (float32, "
              "(n, 2)) and stems (float32, (n, n_cards), or empty). See synth/card.py.");
 
 static PyObject *render(PyObject *self, PyObject *args)
 {
-    PyObject *objs[9];
+    PyObject *objs[10];
     long long first_frame, n_frames, n_threads;
     double smooth;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOLLOOOOOOOdL", &objs[0], &objs[1], &first_frame, &n_frames, &objs[2],
-                          &objs[3], &objs[4], &objs[5], &objs[6], &objs[7], &objs[8], &smooth, &n_threads))
+    /* objs[9] is carry_res, which comes after carry */
+    if (!PyArg_ParseTuple(args, "OOLLOOOOOOOOdL", &objs[0], &objs[1], &first_frame, &n_frames, &objs[2],
+                          &objs[3], &objs[4], &objs[5], &objs[9], &objs[6], &objs[7], &objs[8], &smooth,
+                          &n_threads))
         return NULL;
-    static const char *names[9] = {"out", "stems", "istate", "fstate", "ram", "carry", "scratch", "table",
-                                   "table_diff"};
-    static const Py_ssize_t sizes[9] = {4, 4, 8, 8, 4, 8, 8, 8, 8};
-    static const int writable[9] = {1, 1, 1, 1, 0, 1, 1, 0, 0};
-    Py_buffer views[9];
+    static const char *names[10] = {"out", "stems", "istate", "fstate", "ram", "carry", "scratch", "table",
+                                    "table_diff", "carry_res"};
+    static const Py_ssize_t sizes[10] = {4, 4, 8, 8, 4, 8, 8, 4, 4, 4};
+    static const int writable[10] = {1, 1, 1, 1, 0, 1, 1, 0, 0, 1};
+    Py_buffer views[10];
     int n_got = 0;
     PyObject *result = NULL;
-    for (; n_got < 9; n_got++) {
+    for (; n_got < 10; n_got++) {
         if (get_buffer(objs[n_got], &views[n_got], writable[n_got], sizes[n_got], names[n_got]) < 0)
             goto done;
     }
     /* Shapes: out (>= n_frames, 2), stems (>= n_frames, n_stems) or empty, istate (n_slots, N_ISTATE),
-     * fstate (n_slots, N_FSTATE), ram (n_slots, WAVE_RAM_SAMPLES), carry (n_slots, 2 * half), scratch
-     * (>= n_slots * row_len), table and table_diff (n_phases + 1, 2 * half). */
-    for (int k = 0; k < 9; k++) {
+     * fstate (n_slots, N_FSTATE), ram (n_slots, WAVE_RAM_SAMPLES), carry and carry_res (n_slots, 2 * half),
+     * scratch (>= n_slots * row_len), table and table_diff (n_phases + 1, 2 * half). */
+    for (int k = 0; k < 10; k++) {
         if (views[k].ndim != (k == 6 ? 1 : 2)) {
             PyErr_Format(PyExc_ValueError, "render: %s has %d dimensions, not %d", names[k], views[k].ndim,
                          k == 6 ? 1 : 2);
@@ -536,15 +561,16 @@ static PyObject *render(PyObject *self, PyObject *args)
     job.n_slots = views[2].shape[0];
     job.half = views[7].shape[1] / 2;
     job.n_phases = views[7].shape[0] - 1;
-    job.row_len = 4 * n_frames + 2 * job.half;
+    job.row_len = 5 * n_frames + 4 * job.half;
     job.n_stems = views[1].shape[0] > 0 ? views[1].shape[1] : 0;
     job.istate = (int64_t *)views[2].buf;
     job.fstate = (double *)views[3].buf;
     job.ram = (const float *)views[4].buf;
     job.carry = (double *)views[5].buf;
+    job.carry_res = (float *)views[9].buf;
     job.scratch = (double *)views[6].buf;
-    job.table = (const double *)views[7].buf;
-    job.table_diff = (const double *)views[8].buf;
+    job.table = (const float *)views[7].buf;
+    job.table_diff = (const float *)views[8].buf;
     job.smooth = smooth;
     if (n_frames < 0 || job.half < 1 || job.n_phases < 1 || views[7].shape[1] != 2 * job.half ||
         views[0].shape[0] < n_frames || views[0].shape[1] != 2 ||
@@ -553,6 +579,7 @@ static PyObject *render(PyObject *self, PyObject *args)
         views[3].shape[0] != job.n_slots || views[3].shape[1] != N_FSTATE ||
         views[4].shape[0] != job.n_slots || views[4].shape[1] != WAVE_RAM_SAMPLES ||
         views[5].shape[0] != job.n_slots || views[5].shape[1] != 2 * job.half ||
+        views[9].shape[0] != job.n_slots || views[9].shape[1] != 2 * job.half ||
         views[6].shape[0] < job.n_slots * job.row_len ||
         views[8].shape[0] != views[7].shape[0] || views[8].shape[1] != views[7].shape[1]) {
         PyErr_SetString(PyExc_ValueError, "render: array shapes do not agree");
@@ -601,7 +628,7 @@ static PyObject *render(PyObject *self, PyObject *args)
     for (int64_t k = 0; k < n_active; k++) {
         const int64_t s = active[k];
         const double *row = job.scratch + s * job.row_len;
-        const double *l = row + n_frames + 2 * job.half;
+        const double *l = row + 2 * (n_frames + 2 * job.half);
         const double *r = l + n_frames;
         const double *m = r + n_frames;
         const int64_t n = written[k];

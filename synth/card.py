@@ -86,17 +86,18 @@ def filter_coefficient(cutoff_hz: float, rate_hz: float) -> float:
 
 
 def scratch_doubles(n_slots: int, n_frames: int, half_taps: int) -> int:
-    """Size of the scratch render_cards needs: per slot, the held staircase with the steps' look-ahead
-    (n_frames + 2 * half_taps) and the filtered left, right and stem signals (n_frames each)."""
-    return n_slots * (4 * n_frames + 2 * half_taps)
+    """Size of the scratch render_cards needs: per slot, the held staircase and the steps' residuals
+    with their look-ahead (n_frames + 2 * half_taps each) and the filtered left, right and stem
+    signals (n_frames each)."""
+    return n_slots * (5 * n_frames + 4 * half_taps)
 
 
-def residual_diff(table: np.ndarray) -> np.ndarray:
-    """Row p + 1 minus row p of a residual table (zero for the last row): the kernel interpolates
-    between phases as r[p] + frac * diff[p]."""
+def kernel_tables(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The residual table as the kernel reads it: float32 rows, and row p + 1 minus row p (zero for the
+    last row), so that it interpolates between phases as r[p] + frac * diff[p]."""
     diff = np.zeros_like(table)
     diff[:-1] = table[1:] - table[:-1]
-    return np.ascontiguousarray(diff)
+    return np.ascontiguousarray(table, dtype=np.float32), np.ascontiguousarray(diff, dtype=np.float32)
 
 
 def render_cards(
@@ -108,6 +109,7 @@ def render_cards(
     fstate: np.ndarray,
     ram: np.ndarray,
     carry: np.ndarray,
+    carry_res: np.ndarray,
     scratch: np.ndarray,
     table: np.ndarray,
     table_diff: np.ndarray,
@@ -118,8 +120,8 @@ def render_cards(
 
     out is float32 (n_frames, 2), stems float32 (n_frames, n_cards) or empty; istate int64
     (n_slots, N_ISTATE), fstate float64 (n_slots, N_FSTATE), ram float32 (n_slots, 16384), carry
-    float64 (n_slots, 2 * HALF_TAPS), scratch float64 of at least scratch_doubles(...), table and
-    table_diff float64 (phases + 1, 2 * HALF_TAPS). With n_threads 2 the slots are shared between two
+    float64 and carry_res float32 (n_slots, 2 * HALF_TAPS), scratch float64 of at least scratch_doubles(...), table and
+    table_diff float32 (phases + 1, 2 * HALF_TAPS) from kernel_tables. With n_threads 2 the slots are shared between two
     threads; the samples are the same either way. The output is late by HALF_TAPS frames (the
     band-limited steps look ahead that far).
 
@@ -130,5 +132,5 @@ def render_cards(
     and the envelope's turns take effect. Then per frame: 4. the 4-pole filter, the steal fade and
     the mixer gains. The loop itself is C (synth/_cards.c).
     """
-    _cards.render(out, stems, first_frame, n_frames, istate, fstate, ram, carry, scratch, table, table_diff,
-                  smooth, n_threads)
+    _cards.render(out, stems, first_frame, n_frames, istate, fstate, ram, carry, carry_res, scratch, table,
+                  table_diff, smooth, n_threads)

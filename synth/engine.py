@@ -69,8 +69,7 @@ class _CardNote:
 
 @cache
 def _residual_tables() -> tuple[np.ndarray, np.ndarray]:
-    table = blep.stored_residual_table()
-    return table, card.residual_diff(table)
+    return card.kernel_tables(blep.stored_residual_table())
 
 
 def velocity_to_volume(velocity: int, voice_volume: int) -> int:
@@ -113,6 +112,7 @@ class Engine:
         self._fstate = np.zeros((n_slots, card.N_FSTATE), dtype=np.float64)
         self._ram = np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), dtype=np.float32)
         self._carry = np.zeros((n_slots, 2 * blep.HALF_TAPS), dtype=np.float64)
+        self._carry_res = np.zeros((n_slots, 2 * blep.HALF_TAPS), dtype=np.float32)
         self._table, self._table_diff = _residual_tables()
         self._smooth = 1.0 - math.exp(-1.0 / (card.SMOOTHING_TIME_S * self.rate_hz))
         self._fade_frames = max(1, int(round(card.STEAL_FADE_S * self.rate_hz)))
@@ -140,6 +140,7 @@ class Engine:
         self._istate[:, card.I_STEM] = np.arange(2 * self.n_cards) % self.n_cards
         self._fstate[:] = 0.0
         self._carry[:] = 0.0
+        self._carry_res[:] = 0.0
         self._alloc = Allocator(self.n_cards)
         self._channels = [ChannelState() for _ in range(N_CHANNELS)]
         self._card_notes: list[_CardNote | None] = [None] * self.n_cards
@@ -176,7 +177,8 @@ class Engine:
         if n_frames and self._istate[:, card.I_ACTIVE].any():
             card.render_cards(
                 out, stems, self.frame, n_frames, self._istate, self._fstate, self._ram,
-                self._carry, self._scratch, self._table, self._table_diff, self._smooth, self.render_threads,
+                self._carry, self._carry_res, self._scratch, self._table, self._table_diff, self._smooth,
+                self.render_threads,
             )
             ended = np.flatnonzero(self._istate[: self.n_cards, card.I_ENDED])
             for c in ended:
@@ -308,6 +310,7 @@ class Engine:
         self._fstate[s] = self._fstate[c]
         self._ram[s] = self._ram[c]
         self._carry[s] = self._carry[c]
+        self._carry_res[s] = self._carry_res[c]
         self._istate[s, card.I_FADE_LEFT] = self._fade_frames
         self._istate[s, card.I_FADE_TOTAL] = self._fade_frames
         self._istate[s, card.I_ENDED] = 0
@@ -321,6 +324,7 @@ class Engine:
         self._istate[c, card.I_STEM] = c % self.n_cards
         self._fstate[c] = 0.0
         self._carry[c] = 0.0
+        self._carry_res[c] = 0.0
 
     def _start(self, c: int, voice: Voice, play_note: int, velocity: int, channel: int, drum: bool) -> None:
         if self._istate[c, card.I_ACTIVE] != card.IDLE:

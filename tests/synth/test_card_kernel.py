@@ -53,7 +53,8 @@ def test_kernel_refuses_a_carry_that_does_not_fit_the_slots() -> None:
             np.zeros((n_frames, 2), np.float32), np.zeros((0, 0), np.float32), 0, n_frames,
             np.zeros((n_slots, card.N_ISTATE), np.int64), np.zeros((n_slots, card.N_FSTATE)),
             np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), np.float32), np.zeros((n_slots - 1, 2 * blep.HALF_TAPS)),
-            np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)), table, card.residual_diff(table),
+            np.zeros((n_slots, 2 * blep.HALF_TAPS), np.float32),
+            np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)), *card.kernel_tables(table),
             0.01,
         )
 
@@ -69,6 +70,7 @@ def test_kernel_refuses_a_playing_slot_whose_address_is_outside_the_wave_ram() -
         card.render_cards(
             np.zeros((n_frames, 2), np.float32), np.zeros((0, 0), np.float32), 0, n_frames, istate,
             np.zeros((n_slots, card.N_FSTATE)), np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), np.float32),
-            np.zeros((n_slots, 2 * blep.HALF_TAPS)), np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)),
-            table, card.residual_diff(table), 0.01,
+            np.zeros((n_slots, 2 * blep.HALF_TAPS)), np.zeros((n_slots, 2 * blep.HALF_TAPS), np.float32),
+            np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)),
+            *card.kernel_tables(table), 0.01,
         )
