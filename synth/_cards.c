@@ -334,6 +334,11 @@ static int64_t render_slot(const Job *job, int64_t s)
     const int draining = st[I_ACTIVE] == DRAINING;
     int64_t drain_left = st[I_DRAIN_LEFT];
     int silent = 0;
+    /* A smoothed parameter that has reached its target (its next step rounds to nothing) stays there
+     * for the whole call: such ramps are skipped, which changes no sample. */
+    const int g_moves = g + (g_tgt - g) * smooth != g;
+    const int gains_move = gl + (tl - gl) * smooth != gl || gr + (tr - gr) * smooth != gr ||
+                           gm + (tm - gm) * smooth != gm;
     int64_t i;
     for (i = 0; i < n_frames; i++) {
         if (draining) {
@@ -347,7 +352,8 @@ static int64_t render_slot(const Job *job, int64_t s)
         }
         double x = buf[i];
         if (filt) {
-            g += (g_tgt - g) * smooth;
+            if (g_moves)
+                g += (g_tgt - g) * smooth;
             double v = (x - z1) * g;
             double y = v + z1;
             z1 = y + v;
@@ -367,9 +373,11 @@ static int64_t render_slot(const Job *job, int64_t s)
             if (fade_left > 0)
                 fade_left -= 1;
         }
-        gl += (tl - gl) * smooth;
-        gr += (tr - gr) * smooth;
-        gm += (tm - gm) * smooth;
+        if (gains_move) {
+            gl += (tl - gl) * smooth;
+            gr += (tr - gr) * smooth;
+            gm += (tm - gm) * smooth;
+        }
         out_l[i] = x * gl;
         out_r[i] = x * gr;
         out_m[i] = x * gm;
