@@ -162,15 +162,15 @@ static void reset_slot(int64_t *st, double *fs, double *carry_row, float *carry_
     memset(carry_res_row, 0, (size_t)n_carry * sizeof(float));
 }
 
-/* One slot for the job's frames: its staircase with band-limited steps, then the filter, the fade and
- * the mixer gains into its rows L, R, M of the scratch. Returns the frames written to the rows (the
- * slot may fall silent before the end). */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
-/* The residual sums in vectors as wide as the CPU has; the sums are the same on each (no fused
- * multiply-add: setup.py builds with -ffp-contract=off). */
-__attribute__((target_clones("avx512f", "avx2", "default")))
+#if defined(__GNUC__)
+#define LQS_INLINE static inline __attribute__((always_inline))
+#else
+#define LQS_INLINE static inline
 #endif
-static int64_t render_slot(const Job *job, int64_t s)
+
+/* One slot for the job's frames, part 1: its staircase with band-limited steps into its row B of the
+ * scratch (final for the call's frames) and the carry. */
+LQS_INLINE void slot_steps(const Job *job, int64_t s)
 {
     const int64_t half = job->half;
     const int64_t n_frames = job->n_frames;
@@ -185,9 +185,6 @@ static int64_t render_slot(const Job *job, int64_t s)
     double *row = job->scratch + s * job->row_len;
     double *buf = row;                         /* n_frames + 2 * half */
     float *res = (float *)(row + n_frames + 2 * half); /* n_frames + 2 * half floats */
-    double *out_l = row + 2 * (n_frames + 2 * half); /* n_frames each */
-    double *out_r = out_l + n_frames;
-    double *out_m = out_r + n_frames;
 
     memset(buf + 2 * half, 0, (size_t)n_frames * sizeof(double));
     memcpy(res, carry_res, (size_t)(2 * half) * sizeof(float));
@@ -320,8 +317,21 @@ static int64_t render_slot(const Job *job, int64_t s)
     fs[F_VALUE] = value;
     memcpy(carry, buf + n_frames, (size_t)(2 * half) * sizeof(double));
     memcpy(carry_res, res + n_frames, (size_t)(2 * half) * sizeof(float));
+}
 
-    /* 4. The analog low-pass (four trapezoidal one-poles), the steal fade, the mixer. */
+/* Part 2: the analog low-pass (four trapezoidal one-poles), the steal fade and the mixer gains, from row
+ * B into the rows L, R, M. Returns the frames written (a draining slot may fall silent before the end). */
+LQS_INLINE int64_t slot_filter(const Job *job, int64_t s)
+{
+    const int64_t half = job->half;
+    const int64_t n_frames = job->n_frames;
+    int64_t *st = job->istate + s * N_ISTATE;
+    double *fs = job->fstate + s * N_FSTATE;
+    double *row = job->scratch + s * job->row_len;
+    const double *buf = row;
+    double *out_l = row + 2 * (n_frames + 2 * half); /* n_frames each */
+    double *out_r = out_l + n_frames;
+    double *out_m = out_r + n_frames;
     const int filt = st[I_FILTER_ON] == 1;
     const double smooth = job->smooth;
     double g = fs[F_G];
@@ -393,18 +403,152 @@ static int64_t render_slot(const Job *job, int64_t s)
     st[I_FADE_LEFT] = fade_left;
     st[I_DRAIN_LEFT] = drain_left;
     if (fade_left == 0 || silent)
-        reset_slot(st, fs, carry, carry_res, 2 * half);
+        reset_slot(st, fs, job->carry + s * 2 * half, job->carry_res + s * 2 * half, 2 * half);
     return i;
 }
 
-/* The slots of one call, handed out one at a time to whichever thread asks next. */
+/* A slot whose part 2 is the plain filter and mixer (playing, filtered, not fading out). */
+static int simple_slot(const Job *job, int64_t s)
+{
+    const int64_t *st = job->istate + s * N_ISTATE;
+    return st[I_ACTIVE] == PLAYING && st[I_FADE_LEFT] < 0 && st[I_FILTER_ON] == 1;
+}
+
+#if defined(__GNUC__)
+#define LQS_LANES 4
+typedef double lanes_t __attribute__((vector_size(LQS_LANES * sizeof(double))));
+
+/* Part 2 for up to four simple slots at once, one to a vector lane: the filter's chain of dependent
+ * operations from one frame to the next is what limits one slot, and four chains share the time of
+ * one. Each lane does exactly the arithmetic of slot_filter, so the samples are the same. Lanes past
+ * n repeat slot 0 (their writes are its own values again) and keep no state. */
+LQS_INLINE void group_filter(const Job *job, const int64_t *slots, int n)
+{
+    const int64_t half = job->half;
+    const int64_t n_frames = job->n_frames;
+    const double *in[LQS_LANES];
+    double *out_l[LQS_LANES], *out_r[LQS_LANES], *out_m[LQS_LANES];
+    lanes_t g, g_tgt, z1, z2, z3, z4, gl, gr, gm, tl, tr, tm, smooth;
+    for (int l = 0; l < LQS_LANES; l++) {
+        const int64_t s = slots[l < n ? l : 0];
+        double *row = job->scratch + s * job->row_len;
+        const double *fs = job->fstate + s * N_FSTATE;
+        in[l] = row;
+        out_l[l] = row + 2 * (n_frames + 2 * half);
+        out_r[l] = out_l[l] + n_frames;
+        out_m[l] = out_r[l] + n_frames;
+        g[l] = fs[F_G];
+        g_tgt[l] = fs[F_G_TGT];
+        z1[l] = fs[F_Z1];
+        z2[l] = fs[F_Z2];
+        z3[l] = fs[F_Z3];
+        z4[l] = fs[F_Z4];
+        gl[l] = fs[F_GAIN_L];
+        gr[l] = fs[F_GAIN_R];
+        gm[l] = fs[F_GAIN_M];
+        tl[l] = fs[F_TGT_L];
+        tr[l] = fs[F_TGT_R];
+        tm[l] = fs[F_TGT_M];
+        smooth[l] = job->smooth;
+    }
+    for (int64_t i = 0; i < n_frames; i++) {
+        lanes_t x;
+        for (int l = 0; l < LQS_LANES; l++)
+            x[l] = in[l][i];
+        /* (a ramp at its target is a no-op here, as slot_filter skipping it) */
+        g += (g_tgt - g) * smooth;
+        lanes_t v = (x - z1) * g;
+        lanes_t y = v + z1;
+        z1 = y + v;
+        v = (y - z2) * g;
+        y = v + z2;
+        z2 = y + v;
+        v = (y - z3) * g;
+        y = v + z3;
+        z3 = y + v;
+        v = (y - z4) * g;
+        y = v + z4;
+        z4 = y + v;
+        gl += (tl - gl) * smooth;
+        gr += (tr - gr) * smooth;
+        gm += (tm - gm) * smooth;
+        const lanes_t a = y * gl, b = y * gr, c = y * gm;
+        for (int l = 0; l < LQS_LANES; l++) {
+            out_l[l][i] = a[l];
+            out_r[l][i] = b[l];
+            out_m[l][i] = c[l];
+        }
+    }
+    for (int l = 0; l < n; l++) {
+        double *fs = job->fstate + slots[l] * N_FSTATE;
+        fs[F_G] = g[l];
+        fs[F_Z1] = z1[l];
+        fs[F_Z2] = z2[l];
+        fs[F_Z3] = z3[l];
+        fs[F_Z4] = z4[l];
+        fs[F_GAIN_L] = gl[l];
+        fs[F_GAIN_R] = gr[l];
+        fs[F_GAIN_M] = gm[l];
+    }
+}
+#else
+#define LQS_LANES 4
+#endif
+
+/* Up to LQS_LANES slots (a chunk of the call's work): parts 1 and 2 of each; the frames written go to
+ * written[k]. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+/* The residual sums and the lanes in vectors as wide as the CPU has; the sums are the same on each (no
+ * fused multiply-add: setup.py builds with -ffp-contract=off). */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void render_chunk(const Job *job, const int64_t *slots, int64_t n, int64_t *written)
+{
+    int64_t simple[LQS_LANES];
+    int n_simple = 0;
+    for (int64_t k = 0; k < n; k++)
+        slot_steps(job, slots[k]);
+    for (int64_t k = 0; k < n; k++) {
+#if defined(__GNUC__)
+        if (simple_slot(job, slots[k])) {
+            simple[n_simple++] = slots[k];
+            written[k] = job->n_frames;
+            continue;
+        }
+#endif
+        written[k] = slot_filter(job, slots[k]);
+    }
+#if defined(__GNUC__)
+    if (n_simple == 1)
+        slot_filter(job, simple[0]);
+    else if (n_simple > 1)
+        group_filter(job, simple, n_simple);
+#else
+    (void)simple;
+    (void)n_simple;
+#endif
+}
+
+/* The slots of one call, handed out a chunk of LQS_LANES at a time to whichever thread asks next. */
 typedef struct {
     const Job *job;
     const int64_t *slots;
     int64_t *written;
-    int64_t n;
-    int64_t next; /* the next index of slots to render, taken under the pool's lock or alone */
+    int64_t n;    /* slots */
+    int64_t next; /* the next chunk to render, taken under the pool's lock or alone */
 } Work;
+
+static void render_work_chunk(Work *work, int64_t k)
+{
+    const int64_t first = k * LQS_LANES;
+    const int64_t n = work->n - first < LQS_LANES ? work->n - first : LQS_LANES;
+    render_chunk(work->job, work->slots + first, n, work->written + first);
+}
+
+static int64_t n_chunks(const Work *work)
+{
+    return (work->n + LQS_LANES - 1) / LQS_LANES;
+}
 
 #if LQS_THREADS
 /* One helper thread, started on first use, shares the slots of a call with the calling thread when the
@@ -419,12 +563,12 @@ static Work *pool_work = NULL; /* the open call, NULL when none */
 static uint64_t pool_generation = 0;
 static int pool_helping = 0; /* the helper is rendering slots of the open call */
 
-static int64_t take_slot(Work *work, int locked)
+static int64_t take_chunk(Work *work, int locked)
 {
     int64_t k;
     if (!locked)
         pthread_mutex_lock(&pool_lock);
-    k = work->next < work->n ? work->next++ : -1;
+    k = work->next < n_chunks(work) ? work->next++ : -1;
     if (!locked)
         pthread_mutex_unlock(&pool_lock);
     return k;
@@ -442,11 +586,11 @@ static void *pool_helper(void *unused)
         Work *work = pool_work;
         pool_helping = 1;
         for (;;) {
-            int64_t k = take_slot(work, 1);
+            int64_t k = take_chunk(work, 1);
             if (k < 0)
                 break;
             pthread_mutex_unlock(&pool_lock);
-            work->written[k] = render_slot(work->job, work->slots[k]);
+            render_work_chunk(work, k);
             pthread_mutex_lock(&pool_lock);
         }
         pool_helping = 0;
@@ -500,8 +644,8 @@ static int render_shared(Work *work)
     pthread_cond_signal(&pool_wake);
     pthread_mutex_unlock(&pool_lock);
     int64_t k;
-    while ((k = take_slot(work, 0)) >= 0)
-        work->written[k] = render_slot(work->job, work->slots[k]);
+    while ((k = take_chunk(work, 0)) >= 0)
+        render_work_chunk(work, k);
     /* Every slot is taken: close the call, and wait only for a slot the helper is still rendering. */
     pthread_mutex_lock(&pool_lock);
     pool_work = NULL;
@@ -622,12 +766,12 @@ static PyObject *render(PyObject *self, PyObject *args)
     /* Only long calls are shared: below this the hand-over costs about what it saves, and live blocks
      * (256 frames by default) stay on their real-time thread instead of waiting for an ordinary one.
      * A choice, from timing bench.mid. */
-    if (n_threads > 1 && n_active > 1 && n_frames >= SHARED_MIN_FRAMES)
+    if (n_threads > 1 && n_active > LQS_LANES && n_frames >= SHARED_MIN_FRAMES)
         shared = render_shared(&work);
 #endif
     if (!shared) {
-        for (int64_t k = 0; k < n_active; k++)
-            written[k] = render_slot(&job, active[k]);
+        for (int64_t k = 0; k < n_chunks(&work); k++)
+            render_work_chunk(&work, k);
     }
 
     /* The mix, in slot order. */
