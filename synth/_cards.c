@@ -529,7 +529,9 @@ static void render_chunk(const Job *job, const int64_t *slots, int64_t n, int64_
 #endif
 }
 
-/* The slots of one call, handed out a chunk of LQS_LANES at a time to whichever thread asks next. */
+/* The slots of one call, handed out a chunk of at most LQS_LANES at a time to whichever thread asks next;
+ * the chunks are as even as they can be (6 slots: 3 and 3, not 4 and 2), so that two threads finish
+ * together. */
 typedef struct {
     const Job *job;
     const int64_t *slots;
@@ -538,16 +540,17 @@ typedef struct {
     int64_t next; /* the next chunk to render, taken under the pool's lock or alone */
 } Work;
 
-static void render_work_chunk(Work *work, int64_t k)
-{
-    const int64_t first = k * LQS_LANES;
-    const int64_t n = work->n - first < LQS_LANES ? work->n - first : LQS_LANES;
-    render_chunk(work->job, work->slots + first, n, work->written + first);
-}
-
 static int64_t n_chunks(const Work *work)
 {
     return (work->n + LQS_LANES - 1) / LQS_LANES;
+}
+
+static void render_work_chunk(Work *work, int64_t k)
+{
+    const int64_t m = n_chunks(work);
+    const int64_t first = k * work->n / m;
+    const int64_t end = (k + 1) * work->n / m;
+    render_chunk(work->job, work->slots + first, end - first, work->written + first);
 }
 
 #if LQS_THREADS
