@@ -138,14 +138,17 @@ def audio_seconds(path: Path) -> float | None:
 
 
 def run_child(command: list[str], output: Path | None = None) -> Run:
-    """Run a command to completion; time it and read its peak RSS from wait4."""
+    """Run a command to completion; time it and read its peak RSS from wait4.
+
+    It runs in the temporary directory, so that `python -m synth` imports the installed package, not a
+    source tree in the current directory."""
     if output is not None and output.exists():
         output.unlink()
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         try:
             child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=stderr)
+                                     stderr=stderr, cwd=tempfile.gettempdir())
         except OSError as exc:
             return Run(wall_s=0.0, peak_rss_mb=0.0, returncode=127, error=f"cannot start: {exc}")
         # wait4 rather than child.wait(): it hands back this one child's resource usage
@@ -264,7 +267,8 @@ def run_block_cost(model: str, seconds: float) -> dict:
     """block_cost in a child process of its own (a fresh interpreter, like a live session)."""
     command = [sys.executable, str(Path(__file__).resolve()), "--block-cost-child", model, "--block-seconds",
                str(seconds)]
-    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            cwd=tempfile.gettempdir())
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
         return {"model": model, "error": f"exit {result.returncode}: " + (lines[-1] if lines else "(no message)")}

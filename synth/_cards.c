@@ -28,6 +28,7 @@
 #define IDLE 0
 #define PLAYING 1
 #define DRAINING 2
+#define ENDING 3
 
 #define I_ACTIVE 0
 #define I_MODE 1
@@ -94,6 +95,7 @@ typedef struct {
     int64_t n_stems; /* stem columns, 0 without stems */
     int64_t half;    /* HALF_TAPS */
     int64_t n_phases;
+    int phase_shift; /* n_phases = 2**(TIME_FRAC_BITS - phase_shift), or -1 when it is not a power of two */
     int64_t row_len; /* scratch doubles per slot */
     int64_t *istate;
     double *fstate;
@@ -106,33 +108,37 @@ typedef struct {
     double smooth;
 } Job;
 
-/* The DAC moves from value to new_value at fixed-point host time t: hold the old value up to the
- * step in buf, add the step's band-limited residual around it into res; returns the next frame to
- * hold.
+/* The DAC moves from value to new_value at fixed-point host time t: add the step's band-limited
+ * residual around it into res; returns the buffer index of the first frame that holds new_value.
  *
  * The residuals are summed in single precision, twice as many to a vector as in double: each sum
  * holds the residuals of the steps within HALF_TAPS frames, so its rounding stays near 1e-7 of the
  * steps' size, below the float32 output's own resolution. The held staircase (the large values)
  * stays in double. */
-static inline int64_t step(double *restrict buf, float *restrict res, const Job *job, int64_t pos, int64_t t,
-                           double value, double new_value)
+static inline int64_t step(float *restrict res, const Job *job, int64_t t, double value, double new_value)
 {
     const int64_t half = job->half;
-    const int64_t n_phases = job->n_phases;
     const int64_t one = (int64_t)1 << TIME_FRAC_BITS;
-    int64_t n0 = (t + one - 1) >> TIME_FRAC_BITS; /* the first frame that holds the new value */
-    int64_t idx = n0 - job->first_frame + half;
-    if (idx > pos) {
-        for (int64_t i = pos; i < idx; i++)
-            buf[i] += value;
-        pos = idx;
-    }
-    double d = new_value - value;
+    const int64_t n0 = (t + one - 1) >> TIME_FRAC_BITS; /* the first frame that holds the new value */
+    const int64_t idx = n0 - job->first_frame + half;
+    const double d = new_value - value;
     if (d != 0.0) {
-        double gp = (double)((n0 << TIME_FRAC_BITS) - t) * ((double)n_phases / (double)one);
-        int64_t ip = (int64_t)gp;
+        /* g = n0 - t in frames, as phase rows: g * n_phases = ip + frac */
+        const int64_t g_fixed = (n0 << TIME_FRAC_BITS) - t;
+        int64_t ip;
+        double frac;
+        if (job->phase_shift >= 0) {
+            /* the same numbers as below, by shifts: both are exact */
+            ip = g_fixed >> job->phase_shift;
+            frac = (double)(g_fixed & ((((int64_t)1) << job->phase_shift) - 1)) *
+                   (1.0 / (double)(((int64_t)1) << job->phase_shift));
+        } else {
+            const double gp = (double)g_fixed * ((double)job->n_phases / (double)one);
+            ip = (int64_t)gp;
+            frac = gp - (double)ip;
+        }
         const float df = (float)d;
-        const float dfr = (float)(d * (gp - (double)ip));
+        const float dfr = (float)(d * frac);
         const float *restrict r0 = job->table + ip * 2 * half;
         const float *restrict dr = job->table_diff + ip * 2 * half;
         float *restrict b = res + (idx - half);
@@ -144,7 +150,7 @@ static inline int64_t step(double *restrict buf, float *restrict res, const Job 
                 b[c] += df * r0[c] + dfr * dr[c];
         }
     }
-    return pos;
+    return idx;
 }
 
 static void reset_slot(int64_t *st, double *fs, double *carry_row, float *carry_res_row, int64_t n_carry)
@@ -185,13 +191,19 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
     double *row = job->scratch + s * job->row_len;
     double *buf = row;                         /* n_frames + 2 * half */
     float *res = (float *)(row + n_frames + 2 * half); /* n_frames + 2 * half floats */
+    /* The values the DAC takes during the call, at the buffer index where each is first held
+     * (set[i - half] for index i), NaN where none starts: the staircase is filled in one pass after
+     * the ticks. The row is the slot's L output, unused until part 2. */
+    double *set = row + 2 * (n_frames + 2 * half);
 
     memset(buf + 2 * half, 0, (size_t)n_frames * sizeof(double));
     memcpy(res, carry_res, (size_t)(2 * half) * sizeof(float));
     memset(res + 2 * half, 0, (size_t)n_frames * sizeof(float));
     memcpy(buf, carry, (size_t)(2 * half) * sizeof(double));
-    double value = fs[F_VALUE];
-    int64_t pos = half; /* buffer index of the next frame whose held value is not yet written */
+    for (int64_t i = 0; i < n_frames; i++)
+        set[i] = NAN;
+    const double start_value = fs[F_VALUE]; /* held since before the call */
+    double value = start_value;
 
     if (st[I_ACTIVE] == PLAYING) {
         int64_t t = st[I_NEXT_TICK];
@@ -230,7 +242,7 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
             }
             /* 2. The DAC latches the sample at this address. */
             double new_value = (double)level_ram[addr] * ((double)env * volume_scale);
-            pos = step(buf, res, job, pos, t, value, new_value);
+            set[step(res, job, t, value, new_value) - half] = new_value;
             value = new_value;
             t += inc;
             /* 3. The address counter; segment logic acts when the low 7 bits wrap 127 -> 0. */
@@ -291,13 +303,10 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
             }
         }
         if (ended) {
-            /* The voice stops and the DAC returns to digital zero at the next tick. */
-            pos = step(buf, res, job, pos, t, value, 0.0);
-            value = 0.0;
-            st[I_ACTIVE] = DRAINING;
+            /* The voice stops (the engine may give its card away now) and the DAC returns to digital
+             * zero at the next tick, below: in this call, or a later one if that tick is past it. */
+            st[I_ACTIVE] = ENDING;
             st[I_ENDED] = 1;
-            /* The last step's residual reaches `half` frames past it. */
-            st[I_DRAIN_LEFT] = (pos - half > 0 ? pos - half : 0) + 2 * half;
         }
         st[I_NEXT_TICK] = t;
         st[I_ADDR] = addr;
@@ -307,11 +316,25 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
         st[I_ENV_PERIOD] = env_period;
         st[I_RATE_ACC] = rate_acc;
     }
-    /* Held value for the rest of the block. The frames of this call have every residual they will get
-     * (later ticks reach back to end_frame at most): they take their sums now. The sums past them go on
-     * in single precision in the next call, so that any block size gives the same samples. */
-    for (int64_t i = pos; i < n_frames + half; i++)
-        buf[i] += value;
+    if (st[I_ACTIVE] == ENDING && st[I_NEXT_TICK] < tick_limit) {
+        const int64_t idx = step(res, job, st[I_NEXT_TICK], value, 0.0);
+        set[idx - half] = 0.0;
+        value = 0.0;
+        st[I_ACTIVE] = DRAINING;
+        /* The last step's residual reaches `half` frames past it. */
+        st[I_DRAIN_LEFT] = idx - half + 2 * half;
+    }
+    /* The held staircase for the buffer indices of this call's frames [half, n_frames + half): each
+     * frame holds the latest value set at or before it. */
+    double held = start_value;
+    for (int64_t i = 0; i < n_frames; i++) {
+        const double v = set[i];
+        held = v == v ? v : held; /* NaN: no new value here */
+        buf[half + i] += held;
+    }
+    /* The frames of this call have every residual they will get (later ticks reach back to end_frame
+     * at most): they take their sums now. The sums past them go on in single precision in the next
+     * call, so that any block size gives the same samples. */
     for (int64_t i = 0; i < n_frames; i++)
         buf[i] += (double)res[i];
     fs[F_VALUE] = value;
@@ -716,6 +739,11 @@ static PyObject *render(PyObject *self, PyObject *args)
     job.n_slots = views[2].shape[0];
     job.half = views[7].shape[1] / 2;
     job.n_phases = views[7].shape[0] - 1;
+    job.phase_shift = -1;
+    for (int k = 0; k <= TIME_FRAC_BITS; k++) {
+        if (job.n_phases == ((int64_t)1 << (TIME_FRAC_BITS - k)))
+            job.phase_shift = k;
+    }
     job.row_len = 5 * n_frames + 4 * job.half;
     job.n_stems = views[1].shape[0] > 0 ? views[1].shape[1] : 0;
     job.istate = (int64_t *)views[2].buf;
@@ -817,7 +845,7 @@ static const struct {
     const char *name;
     double value;
 } layout_entries[] = {
-    ENTRY(TIME_FRAC_BITS), ENTRY(IDLE), ENTRY(PLAYING), ENTRY(DRAINING), ENTRY(I_ACTIVE), ENTRY(I_MODE),
+    ENTRY(TIME_FRAC_BITS), ENTRY(IDLE), ENTRY(PLAYING), ENTRY(DRAINING), ENTRY(ENDING), ENTRY(I_ACTIVE), ENTRY(I_MODE),
     ENTRY(I_ADDR), ENTRY(I_NEXT_TICK), ENTRY(I_TICK_INC), ENTRY(I_ENV), ENTRY(I_ENV_DIR), ENTRY(I_ENV_NEXT),
     ENTRY(I_ENV_PERIOD), ENTRY(I_ENV_TARGET), ENTRY(I_ENV_STAGE), ENTRY(I_PENDING_RELEASE), ENTRY(I_RATE_ACC),
     ENTRY(I_CURVE), ENTRY(I_LOOP_START), ENTRY(I_LOOP_END), ENTRY(I_SEG_NEXT), ENTRY(I_SEG_PERIOD),

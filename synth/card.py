@@ -20,7 +20,9 @@ TIME_FRAC_BITS = 32
 TIME_ONE = 1 << TIME_FRAC_BITS
 
 # Slot activity.
-IDLE, PLAYING, DRAINING = 0, 1, 2
+# ENDING: the note has stopped and the DAC returns to zero at I_NEXT_TICK, which lies past the frames
+# rendered so far; then DRAINING.
+IDLE, PLAYING, DRAINING, ENDING = 0, 1, 2, 3
 
 # Integer state columns.
 I_ACTIVE = 0

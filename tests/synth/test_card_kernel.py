@@ -74,3 +74,35 @@ def test_kernel_refuses_a_playing_slot_whose_address_is_outside_the_wave_ram() -
             np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)),
             *card.kernel_tables(table), 0.01,
         )
+
+
+@pytest.mark.parametrize("block_frames", [1, 23, 700])
+def test_a_note_ending_on_the_slowest_clock_gives_the_same_samples_in_any_block_size(block_frames: int) -> None:
+    # At the card's slowest clock (about 2.1 kHz) one tick lasts 23 frames at 48 kHz: the DAC's return
+    # to zero after the note's last tick often falls in a later block than that tick.
+    from synth.voice import sampled_voice
+    from voicesets import OneVoice
+
+    rng = np.random.default_rng(7)
+    voice = sampled_voice("buzz", rng.uniform(-0.8, 0.8, 2048), root_key=72, loop_start_segment=2,
+                          loop_end_segment=3, damping_timer=0)
+    notes = {0: ("note_on", 0), 2_000: ("note_on", 1), 9_000: ("note_off", 0), 11_000: ("note_off", 1)}
+
+    def run(block: int) -> np.ndarray:
+        engine = Engine(rate_hz=48000, voices=OneVoice(voice), stems=True)
+        assert engine.clock_hz(voice, 0) < 2_200
+        out, frame = [], 0
+        while frame < 30_000:
+            if frame in notes:
+                kind, key = notes[frame]
+                engine.handle(mido.Message(kind, note=key, velocity=110))
+            upcoming = [f for f in notes if f > frame] + [30_000]
+            n = min(block, min(upcoming) - frame)
+            out.append(np.concatenate([engine.render(n), engine.stems], axis=1).copy())
+            frame += n
+        assert engine.is_silent
+        return np.concatenate(out)
+
+    whole = run(30_000)
+    assert np.abs(whole[:, :2]).max() > 0.01
+    np.testing.assert_array_equal(run(block_frames), whole)
