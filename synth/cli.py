@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  liquidsky render demo -o demo.wav        the built-in demo piece\n"
             "  liquidsky render song.mid -o song.flac --model iii --normalize\n"
             "  liquidsky info song.mid                  length, channels, polyphony, voice stealing\n"
+            "  liquidsky render sonnerie --style ominous -o sonnerie.wav   a score of Liquid Sky, in a style\n"
+            "  liquidsky scores                         the scores and the styles\n"
             "\n"
             "Run 'liquidsky COMMAND --help' for the options of a command."
         ),
@@ -134,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     render.add_argument("source", metavar="SOURCE",
-                        help="a .mid file, or the name of a built-in piece (try 'demo')")
+                        help="a .mid file, the name of a built-in piece (try 'demo'), or of a score "
+                             "('liquidsky scores' lists them)")
     render.add_argument("-o", "--output", metavar="OUT", required=True, type=_output_path,
                         help="the audio file to write, OUT.wav or OUT.flac (the extension picks the "
                              "format); it appears only once complete")
@@ -158,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
                              f"(default {MAX_DURATION_DEFAULT_S:g}, one hour)")
     render.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary; errors are still reported")
+    from synth.cli_scores import add_style_options
     from synth.cli_voice import add_voice_options
 
+    add_style_options(render)
     add_voice_options(render)
     render.set_defaults(run=_cmd_render)
 
@@ -171,20 +176,22 @@ def build_parser() -> argparse.ArgumentParser:
             "many notes sound at once, and how many would be stolen on a CMI with the given voices."
         ),
     )
-    info.add_argument("source", metavar="SOURCE", help="a .mid file, or the name of a built-in piece")
+    info.add_argument("source", metavar="SOURCE", help="a .mid file, or the name of a built-in piece or score")
     info.add_argument("--json", action="store_true", help="print the description as JSON")
     info.add_argument("--model", choices=list(PROFILES), default=DEFAULT_PROFILE, type=str.lower,
                       help=f"the CMI whose voice count to assume (default {DEFAULT_PROFILE})")
     info.add_argument("--voices", metavar="N", type=_int_in(VOICES_MIN, VOICES_MAX), default=None,
                       help=f"number of voices, {VOICES_MIN}-{VOICES_MAX} (default: the model's own)")
+    add_style_options(info)
     info.set_defaults(run=_cmd_info)
 
     # Further command groups live in modules of their own; each module imports its heavy
     # dependencies inside its handlers, so that --help stays fast.
-    from synth import cli_live, cli_voice
+    from synth import cli_live, cli_scores, cli_voice
 
     cli_voice.register(commands, common)
     cli_live.register(commands, common)
+    cli_scores.register(commands, common)
     return parser
 
 
@@ -209,11 +216,11 @@ def _say_limit(seconds: float) -> str:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    from synth.cli_scores import source_from_args
     from synth.cli_voice import voice_set_from_args
     from synth.offline import TooLongError, render_to_file, say_duration
-    from synth.sources import open_source
 
-    name, midi = open_source(args.source)
+    name, midi = source_from_args(args)
     voices = voice_set_from_args(args)
     max_frames = round(args.max_duration * args.rate)
     with _Progress(enabled=not args.quiet and sys.stderr.isatty(), rate_hz=args.rate) as progress:
@@ -247,10 +254,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     import json
 
+    from synth.cli_scores import source_from_args
     from synth.midifile import describe
-    from synth.sources import open_source
 
-    name, midi = open_source(args.source)
+    name, midi = source_from_args(args)
     n_voices = args.voices or PROFILES[args.model].n_voices
     summary = describe(midi, n_voices)
     if args.json:

@@ -46,7 +46,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
             "libportaudio2) and the sounddevice package (pip install 'liquidsky[live]')."
         ),
     )
-    play.add_argument("source", metavar="SOURCE", help="a .mid file, or the name of a built-in piece (try 'demo')")
+    play.add_argument("source", metavar="SOURCE",
+                      help="a .mid file, or the name of a built-in piece (try 'demo') or of a score")
+    from synth.cli_scores import add_style_options
+
+    add_style_options(play)
     add_output_options(play)
     play.set_defaults(run=_cmd_play)
 
@@ -173,11 +177,11 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from synth import live
     from synth.midifile import timed_events
     from synth.offline import song_end_frame
+    from synth.cli_scores import source_from_args
     from synth.sinks import AudioFileWriter
-    from synth.sources import open_source
 
+    name, midi = source_from_args(args)  # a bad file or style is named before the device is opened
     sd, device, rate_hz = _open_output("play", args)
-    name, midi = open_source(args.source)
     events = timed_events(midi, rate_hz)
     make_engine = _engine_factory(args, rate_hz)
     live.warm_up(make_engine, args.blocksize)

@@ -295,3 +295,25 @@ def _reason(e: BaseException) -> str:
     if isinstance(e, OSError) and e.strerror:
         return e.strerror
     return str(e).strip() or type(e).__name__
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes to a file through a temporary file beside it, renamed in one step when complete.
+
+    A failure (a full disk, Ctrl-C) leaves the target as it was and no temporary file behind.
+    """
+    target = Path(path)
+    name = os.fspath(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as e:
+        raise SinkError(f"{name}: cannot write in {os.fspath(target.parent)} ({_reason(e)})") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, _new_file_mode(target))
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
