@@ -38,7 +38,9 @@ Parts (General MIDI programs as numbered on the wire, 0-127):
 
 Voice budget (the CMI IIx has 8): choir 3 + piano 2 + timpani 1 + drums 1 + drone 1 = 8 wherever the
 drums play, so the drone is a single note there; without drums the drone holds its fifth (3+2+1+2 = 8); the
-celesta plays only where the choir rests.
+celesta plays only where a voice is free: in the intro (no piano, no drums) and in the dance's quiet terrace
+(no choir). Mix: the drums' channel volume is near full because the kit's samples are quieter than the
+pitched voices (measured on renders of a few bars, part by part).
 
 Choices: the choral blocks are organum-like: the top voice doubled a perfect fourth below and an octave below;
 where the fourth below would leave the mode (the one degree whose fourth is augmented) the middle voice takes
@@ -135,7 +137,7 @@ PARTS = (
     Part("timpani", 2, program=47, role="bass", volume=120, pan=72),
     Part("drone", 3, program=48, role="pedal", volume=96, pan=84),
     Part("celesta", 4, program=8, role="inner", volume=88, pan=100),
-    Part("drums", 9, program=0, role="drums", volume=94, pan=56),
+    Part("drums", 9, program=0, role="drums", volume=124, pan=56),
 )
 RANGES = {"choir": CHOIR_RANGE, "piano": PIANO_RANGE, "timpani": TIMPANI_RANGE, "drone": DRONE_RANGE,
           "celesta": CELESTA_RANGE}
@@ -359,7 +361,7 @@ def dance() -> list[Writer]:
         repeat(drums, DANCE_DRUMS, 3)
     choir = _writer("choir", "dance", 5).play(blocks("ff " + DANCE_CALL + " " + DANCE_ANSWER, s))
     choir.at(bar_beat("dance", 17)).play(blocks("ff " + DANCE_CALL + " " + DANCE_LAST_ANSWER, s))
-    celesta = _writer("celesta", "dance", 13).play("p r:1 b5:1/2 c6:1/2 e6:1 r:2 | r:5 | "
+    celesta = _writer("celesta", "dance", 13).play("mf r:1 b5:1/2 c6:1/2 e6:1 r:2 | r:5 | "
                                                    "r:1 b5:1/2 c6:1/2 g6:1 r:2 | r:5 |")
     return [piano, timpani, drone, drums, choir, celesta]
 
