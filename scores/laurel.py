@@ -4,9 +4,10 @@ No score of Anthony Philip Heinrich's Laurel Waltz (c. 1840) is available to us,
 original: a waltz as an American parlour pianist of the 1840s would have bought it, in 8- and 16-bar periods
 with a trio in the subdominant and a coda.
 
-Key B-flat major (a favourite parlour key, and one that keeps the left hand's bass in the warm octave of
-B-flat 1 to A-flat 2); the trio in E-flat major. 3/4 throughout, a quarter at 168 (a dotted half of 56: one
-beat in a bar felt), the trio a little calmer at 160, a ritardando over the coda's last six bars.
+Key B-flat major (a common key of parlour dances, and one that keeps the left hand's bass in the warm
+octave of A1 to A-flat 2); the trio in E-flat major. 3/4 throughout, a quarter at 168 (a dotted half of 56:
+one beat in a bar felt), the trio a little calmer at 160, a ritardando over the coda's last six bars:
+136 bars in about 2 minutes 29 seconds.
 
 Form (bars counted from 1):
 
@@ -21,7 +22,8 @@ Form (bars counted from 1):
     bars  73-88   Trio I             E-flat  p   dolce, the tune in sixths; half cadence (bar 80), perfect
                                                  cadence (bar 88)
     bars  89-104  Trio II            E-flat  mp  C minor, back through F minor (ii of E-flat) to B-flat 7,
-                                                 then the trio's second phrase again (perfect cadence)
+                                                 then the trio's second phrase again, with a grace
+                                                 note (perfect cadence)
     bars 105-120  Waltz A da capo    B-flat  f   the varied version, written out
     bars 121-136  Coda               B-flat  f   I-IV-I6/4-V7 twice, I-V7 echoes, I-IV-V7-I, a final chord
 
@@ -34,7 +36,10 @@ The right hand ("melody") sings the tune, a third or a sixth below it on the lon
 strains and the trio. The left hand ("bass") plays the oom-pah-pah: a single bass note on beat 1 (held, as
 the pedal would hold it), a close chord of three notes on beats 2 and 3. When a chord lasts two bars the
 second bar's bass is its fifth, as waltz players alternated them. The left hand's loudness follows the tune's
-dynamic, softer than it.
+dynamic, softer than it. Ranges: the right hand within C4-C7, the left hand within F1-C4, as parlour
+writing kept them; at most seven keys sound at once, so the piece plays on an eight-voice CMI unstolen.
+The written dynamics are played with a narrower touch (TOUCH_FLOOR, TOUCH_SLOPE) because the CMI's loudness
+follows velocity squared.
 
 Harmony is written per bar as chord symbols (I, IV, V7, ii, secondary dominants at the cadences, a minor iv
 and a diminished seventh for colour); the left hand's voicings and the right hand's added thirds and sixths
@@ -164,13 +169,13 @@ TRIO_I_TUNE = (
     "c6:1 ab5 f5", "g5:2 bb5:1", "ab5:1 f5 d5", "eb5:2 r:1",
 )
 # Trio II: eight bars in C minor that slip through F minor (ii of E-flat) to B-flat 7, then the trio's
-# second phrase again, a little louder, then dying away to its cadence.
+# second phrase again, a little louder and with a grace note, then dying away to its cadence.
 TRIO_II_HARMONY = ("Cm", "Cm", "G7", "G7", "Ab", "Fm", "Bb7", "Bb7",
                    "Eb", "Eb7", "Ab", "Abm", "Fm", "Eb/Bb", "Bb7", "Eb")
 TRIO_II_TUNE = (
     "mp eb5:1 g5 c6", "eb6:2 c6:1", "ab5:2 g5:1", "f5:1 d5 b4",
     "c5:1 eb5 ab5", "c6:2 ab5:1", "d6:2 c6:1", "bb5:1 f5 d5",
-    "mf bb4:1 eb5 g5", "db6:2 bb5:1", "c6:2 ab5:1", "cb6:2 ab5:1",
+    "mf bb4:1 eb5 g5", "c6:1/8 db6:15/8 bb5:1", "c6:2 ab5:1", "cb6:2 ab5:1",
     "p c6:1 ab5 f5", "g5:2 bb5:1", "ab5:1 f5 d5", "eb5:2 r:1",
 )
 
@@ -407,13 +412,14 @@ def write_section(section: Section, first_bar: int) -> tuple[list[Note], list[No
 
 
 def tempo_map() -> tuple[tuple[int, float], ...]:
+    """(tick, quarters a minute): the waltz's tempo, the calmer trio, the coda's ritardando bar by bar."""
     starts = section_starts()
-    total = sum(s.bars for s in SECTIONS)
+    bars = {s.name: s.bars for s in SECTIONS}
     tempos = [(0, TEMPO_BPM)]
-    trio_end = starts[TRIO_SECTIONS[-1]] + SECTIONS[[s.name for s in SECTIONS].index(TRIO_SECTIONS[-1])].bars
+    trio_end = starts[TRIO_SECTIONS[-1]] + bars[TRIO_SECTIONS[-1]]
     tempos.append((starts[TRIO_SECTIONS[0]] * BAR_TICKS, TRIO_TEMPO_BPM))
     tempos.append((trio_end * BAR_TICKS, TEMPO_BPM))
-    first_slow = total - len(CODA_RITARDANDO_BPM)
+    first_slow = sum(bars.values()) - len(CODA_RITARDANDO_BPM)
     tempos += [((first_slow + i) * BAR_TICKS, bpm) for i, bpm in enumerate(CODA_RITARDANDO_BPM)]
     return tuple(tempos)
 
