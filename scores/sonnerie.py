@@ -27,8 +27,9 @@ iv - VI - V (the tonic A arrives on the third beat, over the bell's E), in F maj
 (or I6 - IV - V with the bell's D as the added sixth). Every chord of the plan contains its beat's bell.
 
 The variations are generated from the harmonic plan below by named figures (`FIGURES`); there is no
-randomness. The violin's entry (bars 5-12) and the F major theme (bars 208-215) are written out in the
-notation of scores.notation.
+randomness. The violin's entry (bars 5-12), the F major theme (bars 208-215) and the close (bars 297-298)
+are written out in the notation of scores.notation. Where the viol breaks chords across its strings it
+starts from the chord's bass, and so at times doubles the continuo's bass line, as gamba parts do.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ HARPSICHORD_RANGE = (29, 89)
 BELLS_RANGE = (48, 96)  # the sonnerie-bells voice's own range (liquidsky voice info sonnerie-bells)
 
 PARTS = (
-    Part("bells", channel=0, program=14, role="ground", volume=127, pan=64),
+    Part("bells", channel=0, program=14, role="ground", volume=100, pan=64),
     Part("violin", channel=1, program=40, role="melody", volume=127, pan=84),
     Part("viol", channel=2, program=42, role="inner", volume=120, pan=46),
     Part("harpsichord", channel=3, program=6, role="bass", volume=112, pan=58),
@@ -167,6 +168,7 @@ PHRASES = {
     "F answer": ("vi I V65", "I6 IV V", "IV ii7 V", "ii ii7 V"),
     "F echo": ("I6 IV V", "vi I V65", "I6 IV V", "vi I V65"),
     "F turn": ("vi I iii", "IV I6 V64", "I6 IV V", "ii ii7 V"),
+    "D close": ("i iv7 V", "VI i64 V"),
     "to F": ("to F",),  # one-bar links
     "to Dm": ("to Dm",),
 }
@@ -224,8 +226,8 @@ VARIATIONS = (
     Variation(207, 1, ((V, "quarters"), (G, "quarters")), ("mf", "mp"), ("to F",)),
     # F major: the quiet passage
     Variation(208, 8, ((V, "written"),), ("p", "p"), ("F opening", "F answer")),
-    Variation(216, 8, ((G, "long"),), ("p", "p"), ("F echo", "F echo"), echo=True),
-    Variation(224, 8, ((V, "long"), (G, "sixths below")), ("pp", "p"), ("F opening", "F turn")),
+    Variation(216, 8, ((G, "long"),), ("p", "mp"), ("F echo", "F echo"), echo=True),
+    Variation(224, 8, ((V, "long"), (G, "sixths below")), ("p", "mp"), ("F opening", "F turn")),
     Variation(232, 8, ((V, "eighths"),), ("p", "mp"), ("F answer", "F opening")),
     Variation(240, 8, ((G, "broken eighths"),), ("mp", "mf"), ("F turn", "F answer")),
     Variation(248, 4, ((V, "eighths"), (G, "eighths")), ("mf", "f"), ("F opening",)),
@@ -236,16 +238,15 @@ VARIATIONS = (
     Variation(269, 8, ((V, "triplets"), (G, "sixteenths")), ("f", "ff"), ("D pedal", "D opening")),
     Variation(277, 8, ((V, "sixteenths"), (G, "double stops")), ("ff", "ff"), ("D turn", "D pedal")),
     Variation(285, 8, ((V, "sixteenths"), (G, "arpeggios")), ("ff", "fff"), ("D lament", "D pedal")),
-    Variation(293, 6, ((V, "long"), (G, "eighths")), ("f", "p"), ("D answer", "D opening")),
+    Variation(293, 4, ((V, "long"), (G, "eighths")), ("f", "mp"), ("D answer",)),
+    Variation(297, 2, ((V, "written"), (G, "written")), ("mp", "p"), ("D close",)),
 )
 LAST_CHORD_BAR = 299  # the ensemble's final chord on D; the bells ring on alone after it
 
 # Where each player's line moves, as (low, high) of its contour at the start and at the end of each
 # section: the band climbs and widens through the piece, narrows in the quiet F major, is widest at the end.
-VIOLIN_BAND = {"D minor": ((65, 74), (69, 81)), "A minor": ((70, 80), (69, 82)), "F major": ((67, 76), (69, 79)),
-               "D climax": ((69, 83), (64, 76))}
-VIOL_BAND = {"D minor": ((50, 58), (45, 64)), "A minor": ((47, 64), (45, 65)), "F major": ((50, 59), (48, 62)),
-             "D climax": ((45, 66), (43, 60))}
+VIOLIN_BAND = {"D minor": ((65, 74), (69, 81)), "A minor": ((70, 80), (69, 82)), "F major": ((67, 76), (69, 79))}
+VIOL_BAND = {"D minor": ((50, 58), (45, 64)), "A minor": ((47, 64), (45, 65)), "F major": ((50, 59), (48, 62))}
 SECTION_BARS = {"D minor": (5, 170), "A minor": (171, 207), "F major": (208, 252), "D climax": (253, 298)}
 
 
@@ -409,6 +410,10 @@ FIGURES: dict[str, tuple[tuple[Fraction, ...], str]] = {
     "arpeggios": ((Fraction(1, 4),) * 4, "arpeggio"),
     "double stops": ((Fraction(1),), "double"),
 }
+# How each figure's structural tones move within a bar, in semitones added to the contour on the three
+# beats: running figures sweep up a bar and down the next (scales across the bar), the slower ones lean.
+SWEEPS = {"sixteenths": ((-5, 0, 5), (5, 0, -5)), "triplets": ((-4, 0, 4), (4, 0, -4)),
+          "eighths": ((-3, 2, 4), (4, 0, -3)), "dotted": ((4, 0, -3), (-2, 3, 0)), "quarters": ((0, 3, 0), (2, -2, 0))}
 # The shape of the line in each figure: slow figures arch with their phrases; running figures climb.
 SHAPES = {"long": "arch", "sixths below": "arch", "quarters": "arch", "eighths": "rise", "broken eighths": "arch",
           "dotted": "fall", "triplets": "rise", "triplet arpeggios": "arch", "sixteenths": "rise",
@@ -442,11 +447,14 @@ def register(part: str, bar: int) -> tuple[int, int, int, int]:
     first, last = SECTION_BARS[section]
     t = (bar - first) / (last - first)
     if section == "D climax":
-        t = min(1.0, (bar - first) / 36)  # the climax is reached at bar 289; the last bars fall away
-        t = t if bar < 291 else 1.0 - (bar - 290) / 8
-        (start, peak) = (VIOLIN_BAND if part == V else VIOL_BAND)[section][0], \
-            ((74, 86) if part == V else (43, 68))
-        band = [a + (b - a) * t for a, b in zip(start, peak, strict=True)]
+        # the band widens to the climax at bar 289, then falls to the close
+        start, peak, close = ((69, 83), (74, 86), (62, 74)) if part == V else ((45, 66), (43, 68), (45, 57))
+        if bar <= 289:
+            t = (bar - first) / (289 - first)
+            band = [a + (b - a) * t for a, b in zip(start, peak, strict=True)]
+        else:
+            t = (bar - 289) / (last - 289)
+            band = [a + (b - a) * t for a, b in zip(peak, close, strict=True)]
     else:
         (a0, a1), (b0, b1) = (VIOLIN_BAND if part == V else VIOL_BAND)[section]
         band = [a0 + (b0 - a0) * t, a1 + (b1 - a1) * t]
@@ -470,6 +478,8 @@ def structural_tones(part: str, figure: str, v: Variation, bars: list[int], plan
             phrase_pos = ((bar - v.first_bar) % 4 + b / BAR_BEATS) / 4
             height = contour(pos, phrase_pos, SHAPES[figure])
             target = (low_c + high_c) / 2 + height * (high_c - low_c) / 2
+            if figure in SWEEPS:
+                target += SWEEPS[figure][((bar - v.first_bar) // 2) % 2][b]
             against = [(prev_bass, bass[when])] + ([(prev_other, other[when])] if when in other else [])
             last = choose_tone(plan[bar][b].pcs, target, last, low, high, against)
             tones.append(last)
@@ -508,18 +518,41 @@ def solo_line(part: str, figure: str, v: Variation, bars: list[int], plan, bass:
             continue
         if kind == "arpeggio":
             n = len(rhythm)
-            pattern = ((0, 1, 2, 1) if b % 2 == 0 else (2, 1, 0, 1)) if n == 4 else \
-                ((0, 1, 2) if b % 2 == 0 else (2, 1, 0))
-            notes = arpeggio(c, max(low, tone - 12), pattern, high)
+            unit = ((bar - v.first_bar) // 2) % 2
+            pattern = ((0, 1, 2, 1), (0, 2, 1, 2))[unit] if n == 4 else ((0, 1, 2), (2, 1, 0))[(unit + b) % 2]
+            under = [p for p in range(low, tone - 6) if p % 12 == c.bass]
+            notes = arpeggio(c, under[-1] if under else max(low, tone - 12), pattern, high)
         else:
             scale = scale_for(key_of(bar), c)
             notes = fill_beat(len(rhythm), tone, nxt, c, scale, kind, upper_first=(bar + b) % 2 == 0)
+            after = plan[bar + (b == 2)][(b + 1) % 3] if bar + (b == 2) in plan else c
+            next_scale = scale_for(key_of(bar), after)
+            if kind == "scale" and len(notes) > 1 and abs(nxt - notes[-1]) == 3 and nxt % 12 not in scale:
+                notes[-1] = lead_in(notes[-1], nxt, c, next_scale)
         t = when
         for length, p in zip(rhythm, notes, strict=True):
             accent = 8 if (t == when and b == 0) else 0
-            events.append(Event(t, length, (max(low, min(high, p)),), min(127, velocity + accent)))
+            events.append(Event(t, length, (fold(p, low, high),), min(127, velocity + accent)))
             t += length
     return events
+
+
+def lead_in(note: int, nxt: int, c: Chord, next_scale: tuple[int, ...]) -> int:
+    """The note before a raised leading tone, without the augmented second (not A-Bb-C#): the next beat's
+    scale step below it (A-B-C#), or above it when that step would rub a semitone against the chord."""
+    below = step(nxt, -1 if nxt > note else 1, next_scale)
+    if all((below - p) % 12 not in (1, 11) for p in c.pcs):
+        return below
+    return step(nxt, 1 if nxt > note else -1, next_scale)
+
+
+def fold(pitch: int, low: int, high: int) -> int:
+    """A note beyond a line's compass turned back into it, as a run turns at the top of the fingerboard."""
+    if pitch > high:
+        return max(low, 2 * high - pitch - 1)
+    if pitch < low:
+        return min(high, 2 * low - pitch + 1)
+    return pitch
 
 
 def fill_beat(n: int, first: int, nxt: int, c: Chord, scale: tuple[int, ...], kind: str,
@@ -543,15 +576,18 @@ def fill_beat(n: int, first: int, nxt: int, c: Chord, scale: tuple[int, ...], ki
 
 # The violin's entry, bars 5-12, over "D opening" and "D answer".
 VIOLIN_ENTRY = """
-    p a4:2 e5:1 | f5:1.5 e5:1/2 c#5:1 | d5:1 g5:1 e5:1 | f5:1.5 e5:1/2 d5:1/2 c#5:1/2 |
-    mp d5:2 e5:1 | f5:1 g5:1 e5:1 | a5:1 f5:1 e5:1/2 d5:1/2 | d5:1.5 e5:1/2 c#5:1 |
+    p a4:2 e5:1 | f5:1.5 e5:1/2 c#5:1 | f5:1 g5:1 e5:1 | d5:1.5 e5:1/2 d5:1/2 c#5:1/2 |
+    mp f5:2 e5:1 | f5:1 g5:1 e5:1 | f5:1 a5:1 g5:1/2 e5:1/2 | d5:1.5 e5:1/2 c#5:1 |
 """
 # The F major theme, bars 208-215, over "F opening" and "F answer": quiet, in long values.
 F_MAJOR_THEME = """
     p a5:1 bb5:1 g5:1 | f5:2 e5:1 | d5:1 f5:1 e5:1 | c5:1 d5:1 e5:1 |
-    f5:1 a5:1 g5:1 | a5:1 f5:1 g5:1 | bb5:1.5 a5:1/2 g5:1 | pp g5:1 f5:1 e5:1 |
+    f5:1 a5:1 g5:1 | c6:1 bb5:1 g5:1 | bb5:1.5 a5:1/2 g5:1 | pp g5:1 f5:1 e5:1 |
 """
-WRITTEN = {5: VIOLIN_ENTRY, 208: F_MAJOR_THEME}
+# The close, bars 297-298, over "D close": the violin's suspension and the viol's last broken chords.
+VIOLIN_CLOSE = "mp f5:1 g5:1 e5:1 | p d5:1.5 e5:1/2 d5:1/2 c#5:1/2 |"
+VIOL_CLOSE = "mp a3:1/2 f3 d3 bb3 a3 c#4 | p d4 f4 a3 f3 e3:1 |"
+WRITTEN = {(5, V): VIOLIN_ENTRY, (208, V): F_MAJOR_THEME, (297, V): VIOLIN_CLOSE, (297, G): VIOL_CLOSE}
 
 
 def written_events(first_bar: int, text: str, part: str) -> list[Event]:
@@ -636,7 +672,7 @@ def _note(beat: Fraction, length: Fraction, pitch: int, velocity: int, part: str
 
 # How hard the bells are struck in each section (the downbeat a little harder): they give way to the
 # quiet F major and ring out at the climax.
-BELL_VELOCITY = {"D minor": 96, "A minor": 96, "F major": 80, "D climax": 104}
+BELL_VELOCITY = {"D minor": 96, "A minor": 96, "F major": 72, "D climax": 104}
 
 
 def bells() -> list[Note]:
@@ -656,7 +692,7 @@ def solo_parts(plan, bass: dict[Fraction, int]) -> list[Note]:
             if v.dialogue:  # two bars each, the first player first
                 bars = [bar for bar in bars if ((bar - v.first_bar) // 2) % 2 == index]
             if figure == "written":
-                events = written_events(v.first_bar, WRITTEN[v.first_bar], part)
+                events = written_events(v.first_bar, WRITTEN[v.first_bar, part], part)
             elif v.echo:
                 events = []
                 for start in range(v.first_bar, v.last_bar + 1, 4):
