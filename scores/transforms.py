@@ -21,10 +21,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from scores.score import DRUM_CHANNEL, Key, Note, Part, Score
+from synth.hardware import DEFAULT_PROFILE, PROFILES
 
 PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
 LOWEST_KEY, HIGHEST_KEY = 0, 127
+# Added notes fit within the cards of the default model (the IIx's eight), so that they never make it steal.
+CMI_VOICES = PROFILES[DEFAULT_PROFILE].n_voices
 
 
 class TransformError(ValueError):
@@ -129,13 +134,50 @@ def _heard(notes: Iterable[Note]) -> list[Note]:
     return sorted(heard)
 
 
+def _fit(score: Score, added: Iterable[Note], max_voices: int | None, *, split: bool = False) -> list[Note]:
+    """The added notes that fit, in order, with the score's notes and each other, within `max_voices`.
+
+    A note is kept from its onset to the first tick where it would make more than `max_voices` notes
+    sound (the CMI would then steal a card), and dropped if that leaves less than an eighth (or less than
+    itself, if it is shorter). With `split`, a held note (a drone) also sounds again, struck anew,
+    wherever a beat or more of room opens later within its length. None means no limit.
+    """
+    added = sorted(added)
+    if max_voices is None or not added:
+        return added
+    size = max(max(n.end for n in added), score.end) + 1
+    counts = np.zeros(size + 1, dtype=np.int32)
+    heard = _heard(score.notes)
+    np.add.at(counts, [n.start for n in heard], 1)
+    np.add.at(counts, [n.end for n in heard], -1)
+    counts = np.cumsum(counts)
+    shortest, beat = score.ticks(0.5), score.ticks(1.0)
+    kept = []
+    for n in added:
+        room = np.concatenate(([False], counts[n.start:n.end] < max_voices, [False])).astype(np.int8)
+        edges = np.diff(room)
+        runs = list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+        for begin, stop in runs:
+            at_onset = begin == 0 and stop - begin >= min(shortest, n.duration)
+            if at_onset or (split and stop - begin >= beat):
+                piece = Note(n.start + int(begin), int(stop - begin), n.pitch, n.velocity, n.part)
+                counts[piece.start:piece.end] += 1
+                kept.append(piece)
+            if not split:
+                break
+    return kept
+
+
 def _copy_onto_new_part(score: Score, sources: list[Note], copies: list[Note], name: str, role: str,
-                        program: int | None, volume: int | None = None, bend_cents: float = 0.0) -> Score:
-    """Put copies of some notes on a new part (program and volume of the first source part unless given).
+                        program: int | None, volume: int | None = None, bend_cents: float = 0.0,
+                        max_voices: int | None = CMI_VOICES, split: bool = False) -> Score:
+    """Put copies of some notes on a new part (program and volume of the first source part unless given),
+    those that fit within `max_voices` (see _fit).
 
     With no channel free the copies join the part of the note they copy, unless they are detuned (a bend
     would detune the whole part): then they are left out.
     """
+    copies = _fit(score, copies, max_voices, split=split)
     if not copies:
         return score
     first = score.part(sources[0].part)
@@ -239,28 +281,32 @@ def _shifted_copies(notes: Iterable[Note], interval: int, velocity_scale: float)
 
 
 def tritone_shadow(score: Score, *, interval: int = -6, velocity_scale: float = 0.45,
-                   roles: Sequence[str] = ("melody",), program: int | None = None, top_only: bool = True) -> Score:
+                   roles: Sequence[str] = ("melody",), program: int | None = None, top_only: bool = True,
+                   max_voices: int | None = CMI_VOICES) -> Score:
     """A soft copy of the chosen parts a tritone away (+-6 semitones) on a new part of role "shadow".
 
     With `top_only` only the highest note of each onset is copied, so a part playing chords gets one shadow
-    line. Copies outside 0-127 are dropped. The new part takes the first source part's program unless
-    `program` is given; with no channel free the shadow notes join the part they copy.
+    line. Copies outside 0-127 are dropped, and so are those that would make more than `max_voices` notes
+    sound at once (cut short where they would, if an eighth or more is left). The new part takes the first
+    source part's program unless `program` is given; with no channel free the shadow notes join the part
+    they copy.
     """
-    return _parallel(score, interval, velocity_scale, roles, program, top_only, "tritone shadow")
+    return _parallel(score, interval, velocity_scale, roles, program, top_only, "tritone shadow", max_voices)
 
 
 def parallel_fifths(score: Score, *, interval: int = -7, velocity_scale: float = 0.6,
-                    roles: Sequence[str] = ("melody",), program: int | None = None, top_only: bool = True) -> Score:
+                    roles: Sequence[str] = ("melody",), program: int | None = None, top_only: bool = True,
+                    max_voices: int | None = CMI_VOICES) -> Score:
     """The archaic organum: the chosen parts doubled a fifth below (interval -7; -5 for fourths) on a new part.
 
-    As tritone_shadow in everything else: top line only by default, copies outside 0-127 dropped, the
-    notes joining their own part when no channel is free.
+    As tritone_shadow in everything else: top line only by default, copies outside 0-127 or beyond
+    `max_voices` dropped, the notes joining their own part when no channel is free.
     """
-    return _parallel(score, interval, velocity_scale, roles, program, top_only, "organum")
+    return _parallel(score, interval, velocity_scale, roles, program, top_only, "organum", max_voices)
 
 
 def _parallel(score: Score, interval: int, velocity_scale: float, roles: Sequence[str], program: int | None,
-              top_only: bool, name: str) -> Score:
+              top_only: bool, name: str, max_voices: int | None) -> Score:
     names = _targets(score, roles)
     sources = [n for n in _heard(score.notes) if n.part in names]
     if top_only:
@@ -269,18 +315,19 @@ def _parallel(score: Score, interval: int, velocity_scale: float, roles: Sequenc
             by_part[n.part].append(n)
         sources = sorted(n for ns in by_part.values() for n in _top_notes(ns))
     return _copy_onto_new_part(score, sources, _shifted_copies(sources, interval, velocity_scale), name, "shadow",
-                               program)
+                               program, max_voices=max_voices)
 
 
 def minor_second_smear(score: Score, *, interval: int = 1, velocity_scale: float = 0.3,
                        roles: Sequence[str] = ("melody",), program: int | None = 48,
-                       rng: random.Random | None = None) -> Score:
+                       max_voices: int | None = CMI_VOICES, rng: random.Random | None = None) -> Score:
     """A very soft note a minor second from the chosen line, held through each bar, on a new "shadow" part.
 
     In every bar the note of the line sounding at the bar line (else its first note in the bar) gets a
     neighbour `interval` semitones away, held to the next bar line. With an `rng` the neighbour falls above
-    or below at random, bar by bar. Program 48 (strings) by default, for the sustain; copies outside 0-127
-    are dropped; with no channel free the smear joins the line's part.
+    or below at random, bar by bar. Program 48 (strings) by default, for the sustain. Smears outside 0-127
+    are dropped; where more than `max_voices` notes would sound the smear stops, and starts again where a
+    beat or more of room opens. With no channel free the smear joins the line's part.
     """
     names = _targets(score, roles)
     line = _top_notes(n for n in _heard(score.notes) if n.part in names)
@@ -303,24 +350,26 @@ def minor_second_smear(score: Score, *, interval: int = 1, velocity_scale: float
             sources.append(note)
             copies.append(Note(begin, stop - begin, note.pitch + step, _velocity(note.velocity * velocity_scale),
                                note.part))
-    return _copy_onto_new_part(score, sources, copies, "smear", "shadow", program)
+    return _copy_onto_new_part(score, sources, copies, "smear", "shadow", program, max_voices=max_voices,
+                               split=True)
 
 
 def clusters(score: Score, *, min_beats: float = 2.0, intervals: Sequence[int] = (1, 2),
-             velocity_scale: float = 0.5, roles: Sequence[str] = ("melody", "inner", "bass", "pedal")) -> Score:
+             velocity_scale: float = 0.5, roles: Sequence[str] = ("melody", "inner", "bass", "pedal"),
+             max_voices: int | None = CMI_VOICES) -> Score:
     """Tone clusters on long notes: each note of at least `min_beats` gains neighbours `intervals` semitones away.
 
     Only the highest long note of each onset (across the chosen parts) is clustered, so a chord gains two
     notes, not eight; a note counts as long for as long as it is heard (until the next note on its key in
-    its part). The added notes join the note's own part, softer by `velocity_scale`; those outside 0-127
-    are dropped.
+    its part). The added notes join the note's own part, softer by `velocity_scale`; those outside 0-127,
+    and those that would make more than `max_voices` notes sound at once, are dropped.
     """
     names = _targets(score, roles)
     heard = _heard(n for n in score.notes if n.part in names)
     long_notes = _top_notes(n for n in heard if n.duration >= score.ticks(min_beats))
     added = [Note(n.start, n.duration, n.pitch + step, _velocity(n.velocity * velocity_scale), n.part)
              for n in long_notes for step in intervals if LOWEST_KEY <= n.pitch + step <= HIGHEST_KEY]
-    return score.with_notes([*score.notes, *added])
+    return score.with_notes([*score.notes, *_fit(score, added, max_voices)])
 
 
 def bitonality(score: Score, *, interval: int = -6, roles: Sequence[str] = ("melody",), span_bars: int = 0,
@@ -358,13 +407,15 @@ PEDAL_LOW_KEY = 36  # C2: the pedal's tonic is the first one from here up, an or
 
 
 def pedal(score: Score, *, kind: str = "tonic", every_bars: int = 1, velocity: int = 40, program: int = 19,
-          low_key: int = PEDAL_LOW_KEY) -> Score:
+          low_key: int = PEDAL_LOW_KEY, max_voices: int | None = CMI_VOICES) -> Score:
     """A drone on a new "pedal" part: the local tonic (kind "tonic"), tonic and flat second ("tonic_flat2")
     or tonic and tritone ("tritone"), held and struck again every `every_bars` bars.
 
     It runs from the bar of the first pitched note to the end, following key changes at each stroke; the
-    tonic is the first one at or above `low_key`. Program 19 (church organ) by default. With no channel free
-    the drone joins the lowest-sounding pitched part. A score with no pitched notes is left as it is.
+    tonic is the first one at or above `low_key`. Program 19 (church organ) by default. Where more than
+    `max_voices` notes would sound the drone stops, and is struck again where a beat or more of room opens.
+    With no channel free the drone joins the lowest-sounding pitched part. A score with no pitched notes is
+    left as it is.
     """
     if kind not in _PEDAL_INTERVALS:
         raise TransformError(f"unknown pedal kind {kind!r} (kinds: {', '.join(_PEDAL_INTERVALS)})")
@@ -385,26 +436,30 @@ def pedal(score: Score, *, kind: str = "tonic", every_bars: int = 1, velocity: i
     else:
         name = part.name
         parts = [*score.parts, part]
-    notes = list(score.notes)
+    drone = []
     for i, start in enumerate(strokes):
         stop = strokes[i + 1] if i + 1 < len(strokes) else score.end
         tonic = low_key + (key_at(start).tonic_pc - low_key) % 12
         for step in _PEDAL_INTERVALS[kind]:
             if stop > start and tonic + step <= HIGHEST_KEY:
-                notes.append(Note(start, stop - start, tonic + step, _velocity(velocity), name))
-    return score.with_notes(notes, parts)
+                drone.append(Note(start, stop - start, tonic + step, _velocity(velocity), name))
+    drone = _fit(score, drone, max_voices, split=True)
+    if not drone:
+        return score
+    return score.with_notes([*score.notes, *drone], parts)
 
 
-DOUBLING_LOW_KEY = 24  # C1: below it a doubling is felt more than heard; a guess, by ear on the factory voices
+DOUBLING_LOW_KEY = 24  # C1: below it a doubling is felt more than heard (a guess)
 
 
 def octave_doubling(score: Score, *, octaves: Sequence[int] = (-1,), roles: Sequence[str] = ("bass",),
                     velocity_scale: float = 0.55, bottom_only: bool = True, program: int | None = None,
-                    low_key: int = DOUBLING_LOW_KEY) -> Score:
+                    low_key: int = DOUBLING_LOW_KEY, max_voices: int | None = CMI_VOICES) -> Score:
     """The chosen parts doubled one or two octaves down (octaves -1, -2) on a new part of role "bass".
 
-    With `bottom_only` only the lowest note of each onset is doubled. Doublings below `low_key` (C1) or
-    outside 0-127 are dropped. With no channel free they join the part they double.
+    With `bottom_only` only the lowest note of each onset is doubled. Doublings below `low_key` (C1), or
+    that would make more than `max_voices` notes sound, are dropped. With no channel free they join the
+    part they double.
     """
     names = _targets(score, roles)
     sources = [n for n in _heard(score.notes) if n.part in names]
@@ -415,7 +470,7 @@ def octave_doubling(score: Score, *, octaves: Sequence[int] = (-1,), roles: Sequ
         sources = sorted(n for ns in by_part.values() for n in _bottom_notes(ns))
     copies = [c for octave in octaves for c in _shifted_copies(sources, 12 * octave, velocity_scale)
               if c.pitch >= low_key]
-    return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program)
+    return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program, max_voices=max_voices)
 
 
 def hollow_spacing(score: Score, *, melody_octaves: int = 2, bass_octaves: int = -2, low_key: int = 24,
@@ -505,12 +560,13 @@ class _TimeMap:
 
 
 def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float, float], ...] | None],
-             keep_roles: Sequence[str] = ()) -> tuple[Score, _TimeMap]:
+             keep_roles: Sequence[str] = ()) -> Score:
     """Bars of three beats that `squeeze(index, numerator, denominator)` gives beat points for become bars of
     two (the points say where the three beats fall in the new bar); all else moves along with them.
 
-    Notes of the `keep_roles` parts keep their own rhythm: within each key section they run on from the
-    section's new start at their old spacing, and are cut where the section now ends.
+    Notes of the `keep_roles` parts keep their own rhythm: within each section (from a key or metre change
+    to the next) they run on from the section's new start at their old spacing, and are cut where the
+    section now ends; in sections not re-metered they stay with the rest.
     """
     bars: list[_Bar] = []
     new = 0
@@ -526,7 +582,7 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
         new += bars[-1].new_length
     remap = _TimeMap(bars)
     kept = _targets(score, keep_roles)
-    sections = sorted({0, *(k.tick for k in score.keys)})
+    sections = sorted({0, *(k.tick for k in score.keys), *(m[0] for m in score.metres)})
     notes = []
     for n in score.notes:
         if n.part in kept:
@@ -539,14 +595,13 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
             continue
         start, end = remap(n.start), remap(n.end)
         notes.append(Note(start, max(1, end - start), n.pitch, n.velocity, n.part))
-    remetered = Score(
+    return Score(
         title=score.title, parts=score.parts, notes=tuple(notes),
         tempos=tuple(sorted({remap(t): bpm for t, bpm in score.tempos}.items())),
         metres=remap.metres() or score.metres,
         keys=tuple(Key(remap(k.tick), k.tonic_pc, k.mode) for k in score.keys),
         after=score.after, end=remap(score.end),
     )
-    return remetered, remap
 
 
 # Where the three beats of a triple bar fall in the two beats of a march bar, as fractions of the bar.
@@ -562,14 +617,15 @@ def remeter_as_march(score: Score, *, pattern: str = "even", ground_role: str = 
     Pattern "even" puts the three beats at 0, 1 and 1.5 of the 2/4 bar, "dotted" at 0, 1.5 and 1.75
     (long-short-short); what lies between beats is stretched or squeezed with them, and time signatures,
     tempo changes and keys move to the new bar lines. Bars not in triple metre keep their length. The
-    `ground_role` parts are not re-metered: they keep one note per beat as before, each key section starting
-    where the section now starts and cut where it ends, so a three-beat ground runs in polymeter against
-    the march and meets its bar line again every three 2/4 bars (every 12 beats against 4/4).
+    `ground_role` parts are not re-metered: they keep one note per beat as before, each section (from a key
+    or metre change to the next) starting where the section now starts and cut where it ends, so a
+    three-beat ground runs in polymeter against the march and meets its bar line again every three 2/4
+    bars (every 12 beats against 4/4).
     """
     if pattern not in MARCH_PATTERNS:
         raise TransformError(f"unknown march pattern {pattern!r} (patterns: {', '.join(MARCH_PATTERNS)})")
     points = MARCH_PATTERNS[pattern]
-    return _remeter(score, lambda i, num, den: points, keep_roles=(ground_role,))[0]
+    return _remeter(score, lambda i, num, den: points, keep_roles=(ground_role,))
 
 
 def limping_waltz(score: Score, *, every: int = 4, pattern: str = "even") -> Score:
@@ -583,7 +639,7 @@ def limping_waltz(score: Score, *, every: int = 4, pattern: str = "even") -> Sco
     if pattern not in MARCH_PATTERNS:
         raise TransformError(f"unknown march pattern {pattern!r} (patterns: {', '.join(MARCH_PATTERNS)})")
     points = MARCH_PATTERNS[pattern]
-    return _remeter(score, lambda i, num, den: points if i % every == every - 1 else None)[0]
+    return _remeter(score, lambda i, num, den: points if i % every == every - 1 else None)
 
 
 SNARE_KEY = 38  # General MIDI acoustic snare
@@ -595,14 +651,16 @@ SNARE_FILL = ((0.0, 1.0), (0.75, 0.55), (1.0, 0.6), (1.25, 0.7), (1.5, 0.8), (1.
 
 
 def march_ostinato(score: Score, *, snare_velocity: int = 80, timpani_velocity: int = 80, timpani: bool = True,
-                   fill_every: int = 4, fill_chance: float = 0.5, rng: random.Random | None = None) -> Score:
+                   fill_every: int = 4, fill_chance: float = 0.5, max_voices: int | None = CMI_VOICES,
+                   rng: random.Random | None = None) -> Score:
     """A march's snare and timpani under the score, from the bar of its first note to its end.
 
     The snare (key 38 on the drum channel, joining a drum part if the score has one) plays a dotted
     rhythm every two beats, and every `fill_every`-th bar a sixteenth-note fill, chosen by the `rng` with
     probability `fill_chance` (always without one). The timpani (program 47, a new part of role "drums", so
     that no pitch transformation retunes it) strike the local tonic on the bar's first beat and its
-    dominant on the second; with no channel free the timpani are left out.
+    dominant on the second; with no channel free the timpani are left out. Strokes that would make more
+    than `max_voices` notes sound at once are left out too.
     """
     drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
     parts = list(score.parts)
@@ -623,7 +681,7 @@ def march_ostinato(score: Score, *, snare_velocity: int = 80, timpani_velocity: 
             timp = Part(_unique_name(score, "timpani"), channel, TIMPANI_PROGRAM, role="drums", volume=100)
             parts.append(timp)
     added: list[Note] = []
-    half = score.ticks(1.0) // 2  # an eighth: the longest a snare or timpani stroke needs to be held
+    stroke = score.ticks(0.25)  # a sixteenth: the snare's sound is its own decay, whatever the key's length
     for i, bar in enumerate(bars):
         stop = bars[i + 1] if i + 1 < len(bars) else score.end
         fill = fill_every > 0 and i % fill_every == fill_every - 1 and (rng is None or rng.random() < fill_chance)
@@ -632,8 +690,7 @@ def march_ostinato(score: Score, *, snare_velocity: int = 80, timpani_velocity: 
             for beats, weight in (SNARE_FILL if fill and last_pair else SNARE_BAR):
                 t = offset + score.ticks(beats)
                 if t < stop:
-                    added.append(Note(t, min(half // 2, stop - t), SNARE_KEY, _velocity(snare_velocity * weight),
-                                      snare))
+                    added.append(Note(t, min(stroke, stop - t), SNARE_KEY, _velocity(snare_velocity * weight), snare))
         if timp is not None:
             tonic = TIMPANI_LOW_KEY + (key_at(bar).tonic_pc - TIMPANI_LOW_KEY) % 12
             for beats, pitch, weight in ((0.0, tonic, 1.0), (1.0, tonic - 5, 0.75)):
@@ -641,22 +698,23 @@ def march_ostinato(score: Score, *, snare_velocity: int = 80, timpani_velocity: 
                 if t < stop:
                     added.append(Note(t, min(score.ticks(1.0), stop - t), pitch, _velocity(timpani_velocity * weight),
                                       timp.name))
-    return score.with_notes([*score.notes, *added], parts)
+    return score.with_notes([*score.notes, *_fit(score, added, max_voices)], parts)
 
 
 def canon(score: Score, *, role: str = "melody", interval: int = 6, delay_beats: float = 2.0,
-          velocity_scale: float = 0.6, program: int | None = None) -> Score:
+          velocity_scale: float = 0.6, program: int | None = None, max_voices: int | None = CMI_VOICES) -> Score:
     """A canon: the role's line again `delay_beats` later and `interval` semitones away (6 = at the tritone,
     1 = at the minor second), on a new "shadow" part; the piece grows by the delay if the line runs to the end.
 
-    Copies outside 0-127 are dropped; with no channel free they join the part they follow.
+    Copies outside 0-127 or beyond `max_voices` are dropped; with no channel free they join the part they
+    follow.
     """
     names = _targets(score, (role,))
     sources = _top_notes(n for n in _heard(score.notes) if n.part in names)
     delay = score.ticks(delay_beats)
     copies = [Note(n.start + delay, n.duration, n.pitch, n.velocity, n.part)
               for n in _shifted_copies(sources, interval, velocity_scale)]
-    return _copy_onto_new_part(score, sources, copies, "canon", "shadow", program)
+    return _copy_onto_new_part(score, sources, copies, "canon", "shadow", program, max_voices=max_voices)
 
 
 # --- sound --------------------------------------------------------------------------------------------
@@ -666,11 +724,12 @@ DETUNE_CENTS = (10.0, 25.0)  # the span of a detuned doubling: beating, not a se
 
 def detuned_doubling(score: Score, *, roles: Sequence[str] = ("melody",), cents: float = 15.0,
                      velocity_scale: float = 0.5, program: int | None = None, top_only: bool = True,
-                     rng: random.Random | None = None) -> Score:
+                     max_voices: int | None = CMI_VOICES, rng: random.Random | None = None) -> Score:
     """A soft unison copy of the chosen parts on a new part detuned by `cents` through its pitch wheel.
 
     With an `rng` the detune is drawn from 10-25 cents, sharp or flat. With `top_only` only the highest
-    note of each onset is doubled. A detune needs a channel of its own: with none free nothing is added.
+    note of each onset is doubled, and only where no more than `max_voices` notes would sound. A detune
+    needs a channel of its own: with none free nothing is added.
     """
     if rng is not None:
         cents = rng.choice((-1, 1)) * round(rng.uniform(*DETUNE_CENTS), 1)
@@ -679,7 +738,8 @@ def detuned_doubling(score: Score, *, roles: Sequence[str] = ("melody",), cents:
     if top_only:
         sources = _top_notes(sources)
     copies = _shifted_copies(sources, 0, velocity_scale)
-    return _copy_onto_new_part(score, sources, copies, "detuned", "shadow", program, bend_cents=cents)
+    return _copy_onto_new_part(score, sources, copies, "detuned", "shadow", program, bend_cents=cents,
+                               max_voices=max_voices)
 
 
 def dynamics(score: Score, *, scale: float = 0.75, sforzando_chance: float = 0.03, sforzando_velocity: int = 118,
@@ -703,6 +763,7 @@ def dynamics(score: Score, *, scale: float = 0.75, sforzando_chance: float = 0.0
 
 
 # Voices chosen for dread, by role (General MIDI programs, 0-based): the first is the default; an rng picks.
+# A part already on one of them, or on the timpani or tam-tam, keeps its voice.
 DREAD_PROGRAMS: dict[str, tuple[int, ...]] = {
     "melody": (52, 19, 11),  # aah choir, church organ, glass
     "inner": (48, 53),  # string ensemble, vox pad
@@ -718,21 +779,26 @@ def dread_voices(score: Score, *, programs: dict[str, Sequence[int]] | None = No
     """Each part's program changed by its role to a voice chosen for dread (DREAD_PROGRAMS by default).
 
     Without an rng each role takes the first of its choices; with one, one choice per role at random.
-    Roles with no choices (the drums, the timpani) keep their programs.
+    Parts already on a voice of dread (any program of the table, the timpani 47, the tam-tam 119) keep it,
+    and so do roles with no choices (the drum kit, parts of role "drums").
     """
     table = DREAD_PROGRAMS if programs is None else programs
     chosen = {role: (choices[0] if rng is None else rng.choice(list(choices)))
               for role, choices in sorted(table.items()) if choices}
+    dread = {program for choices in table.values() for program in choices} | {TIMPANI_PROGRAM, 119}
     parts = [Part(p.name, p.channel, chosen[p.role], p.role, p.volume, p.pan, p.bend_cents)
-             if p.role in chosen and p.channel != DRUM_CHANNEL else p for p in score.parts]
+             if p.role in chosen and p.channel != DRUM_CHANNEL and p.program not in dread else p
+             for p in score.parts]
     return score.with_notes(score.notes, parts)
 
 
-TRANSFORMS: dict[str, Callable[..., Score]] = {
-    f.__name__: f
-    for f in (phrygian, locrian, major_to_minor, harmonic_minor, invert,
-              tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality,
-              pedal, octave_doubling, hollow_spacing,
-              tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, canon,
-              detuned_doubling, dynamics, dread_voices)
+# The transformations by stage, in the order the stages are best applied (a style follows it).
+STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
+    "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
+    "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
+    "register": (pedal, octave_doubling, hollow_spacing),
+    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, canon),
+    "sound": (detuned_doubling, dynamics, dread_voices),
 }
+TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}
+STAGE_OF: dict[str, str] = {f.__name__: stage for stage, fs in STAGES.items() for f in fs}

@@ -133,6 +133,25 @@ def test_added_notes_outside_the_midi_keys_are_dropped():
     assert sorted(_pitches(low, "low doubling")) == [6, 18]
 
 
+def _held_chord(n_notes, start, beats):
+    return [Note(start, beats * B, 40 + 3 * i, 60, "viol") for i in range(n_notes)]
+
+
+def test_added_notes_never_make_more_than_eight_sound_at_once():
+    # seven notes held through beats 2-3: a shadow fits on beat 1 only, once the violin is the eighth voice
+    score = _score(_line("violin", [D4, F4, E4, A4]) + _held_chord(7, B, 2))
+    out = T.tritone_shadow(score)
+    assert [n.start for n in out.notes_of("tritone shadow")] == [0, 3 * B]
+    assert len(T.tritone_shadow(score, max_voices=None).notes_of("tritone shadow")) == 4
+    assert len(T.clusters(_score(_line("violin", [D4], beats=3) + _held_chord(6, 0, 3))).notes) == 6 + 1 + 1
+
+
+def test_a_drone_stops_where_the_voices_are_full_and_is_struck_again_after():
+    score = _score(_line("violin", [D4] * 12) + _held_chord(7, 3 * B, 3))  # full through bar 2
+    pedal = T.pedal(score, every_bars=4).notes_of("pedal")
+    assert [(n.start, n.duration) for n in pedal] == [(0, 3 * B), (6 * B, 6 * B)]
+
+
 def test_minor_second_smear_holds_a_soft_neighbour_through_each_bar():
     score = _score(_line("violin", [D4, F4, E4, A4, A4, A4], velocity=80))
     out = T.minor_second_smear(score, interval=1, velocity_scale=0.25)
@@ -271,6 +290,13 @@ def test_march_starts_each_key_section_of_the_ground_where_the_section_now_start
         (0, 50), (B, 53), (2 * B, 52), (3 * B, 50), (4 * B, 45), (5 * B, 48), (6 * B, 47), (7 * B, 45)]
 
 
+def test_march_keeps_the_ground_with_the_rest_where_the_metre_is_already_duple():
+    score = _score(_line("violin", [D4] * 10) + _line("bells", [50] * 10), metres=((0, 3, 4), (6 * B, 4, 4)))
+    out = T.remeter_as_march(score)
+    assert [n.start for n in out.notes_of("bells")] == [0, B, 2 * B, 3 * B, 4 * B, 5 * B, 6 * B, 7 * B]
+    assert [n.start for n in out.notes_of("violin")][-4:] == [4 * B, 5 * B, 6 * B, 7 * B]
+
+
 def test_march_leaves_duple_bars_alone_and_moves_them_along():
     score = _score(_line("violin", [D4] * 7), metres=((0, 3, 4), (3 * B, 4, 4)))
     out = T.remeter_as_march(score)
@@ -353,6 +379,13 @@ def test_dread_voices_change_programs_by_role_and_leave_the_kit():
     assert [(p.name, p.program) for p in out.parts] == [("violin", 52), ("viol", 42), ("bells", 14), ("kit", 0)]
     choices = {T.dread_voices(score, rng=random.Random(s)).part("violin").program for s in range(30)}
     assert choices == {52, 19, 11}
+
+
+def test_dread_voices_keep_a_part_already_on_a_voice_of_dread():
+    parts = (Part("choir", 0, 52, "melody"), Part("timpani", 1, 47, "bass"), Part("harpsichord", 2, 6, "bass"))
+    out = T.dread_voices(_score(_line("choir", [D4]), parts), rng=random.Random(0))
+    assert [p.program for p in out.parts][:2] == [52, 47]
+    assert out.part("harpsichord").program in (42, 48)
 
 
 # --- every transformation ---
