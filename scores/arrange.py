@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mido
 
 from scores import CATALOGUE, score_info
 from scores.score import Score, from_midi, to_midi
+
+if TYPE_CHECKING:
+    from scores.styles import Style
 
 
 def score_midi(name: str) -> mido.MidiFile:
@@ -19,17 +24,17 @@ def is_score(name: str) -> bool:
     return name in CATALOGUE
 
 
-def arrange(source: mido.MidiFile | Score, style: str = "plain", *, seed: int = 0,
+def arrange(source: mido.MidiFile | Score, style: str | Style = "plain", *, seed: int = 0,
             tempo_scale: float = 1.0) -> Score:
-    """The score of a MIDI file (or a Score) after a style; its title names the style unless plain."""
+    """The score of a MIDI file (or a Score) after a style (a name or a Style); its title names the style."""
     from scores.styles import apply_style, get_style
 
-    chosen = get_style(style)  # an unknown style fails before the file is read
+    chosen = get_style(style) if isinstance(style, str) else style  # an unknown name fails before any reading
     score = source if isinstance(source, Score) else from_midi(source)
     return apply_style(score, chosen, seed=seed, tempo_scale=tempo_scale)
 
 
-def arrange_midi(source: mido.MidiFile | Score, style: str = "plain", *, seed: int = 0,
+def arrange_midi(source: mido.MidiFile | Score, style: str | Style = "plain", *, seed: int = 0,
                  tempo_scale: float = 1.0) -> mido.MidiFile:
     """As `arrange`, written out as a type-1 MIDI file."""
     return to_midi(arrange(source, style, seed=seed, tempo_scale=tempo_scale))

@@ -147,6 +147,25 @@ class Score:
         return dataclasses.replace(self, notes=tuple(notes), parts=self.parts if parts is None else tuple(parts),
                                    end=self.end)
 
+    def until(self, tick: int) -> Score:
+        """The score cut at a tick: the notes that start before it, shortened to end there."""
+        kept = [dataclasses.replace(n, duration=min(n.duration, tick - n.start)) for n in self.notes if n.start < tick]
+        return dataclasses.replace(self, notes=tuple(kept), end=min(self.end, tick),
+                                   tempos=tuple(t for t in self.tempos if t[0] < tick) or self.tempos[:1],
+                                   metres=tuple(m for m in self.metres if m[0] < tick) or self.metres[:1],
+                                   keys=tuple(k for k in self.keys if k.tick < tick) or self.keys[:1])
+
+    def tick_at(self, seconds: float) -> int:
+        """The tick sounding at a time in seconds, through the tempo map."""
+        elapsed = 0.0
+        for i, (start, bpm) in enumerate(self.tempos):
+            stop = self.tempos[i + 1][0] if i + 1 < len(self.tempos) else None
+            span_s = None if stop is None else (stop - start) / self.ticks_per_beat * 60.0 / bpm
+            if span_s is None or elapsed + span_s > seconds:
+                return start + round((seconds - elapsed) * bpm / 60.0 * self.ticks_per_beat)
+            elapsed += span_s
+        return 0
+
     # --- parts ---
 
     def part(self, name: str) -> Part:

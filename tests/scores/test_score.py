@@ -181,3 +181,17 @@ def test_names_of_pitches_and_keys():
     assert Key(0, 10, "major").name == "Bb"
     with pytest.raises(ScoreError):
         key_from_name("H")
+
+
+def test_until_cuts_the_score_at_a_tick():
+    cut = two_part_score().until(13 * Q)
+    assert cut.end == 13 * Q
+    assert max(n.end for n in cut.notes) == 13 * Q
+    assert len(cut.notes) == 12 + 2  # the bells, and the violin's first two eighths
+    assert cut.tempos == two_part_score().tempos and cut.keys == two_part_score().keys
+
+
+def test_tick_at_inverts_seconds():
+    score = two_part_score()
+    for tick in (0, 3 * Q, 6 * Q, 9 * Q + 17):
+        assert score.tick_at(score.seconds(tick)) == tick
