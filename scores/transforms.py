@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
@@ -30,6 +31,8 @@ PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # ever
 LOWEST_KEY, HIGHEST_KEY = 0, 127
 # Added notes fit within the cards of the default model (the IIx's eight), so that they never make it steal.
 CMI_VOICES = PROFILES[DEFAULT_PROFILE].n_voices
+# Notes in the order their dataclass compares them, as a key: many times faster than comparing Notes.
+_IN_ORDER = attrgetter("start", "duration", "pitch", "velocity", "part")
 
 
 class TransformError(ValueError):
@@ -126,12 +129,12 @@ def _heard(notes: Iterable[Note]) -> list[Note]:
         by_key[n.part, n.pitch].append(n)
     heard = []
     for same in by_key.values():
-        same.sort()
+        same.sort(key=_IN_ORDER)
         for n, later in zip(same, [*same[1:], None], strict=True):
             if later is not None and n.start < later.start < n.end:
                 n = Note(n.start, later.start - n.start, n.pitch, n.velocity, n.part)
             heard.append(n)
-    return sorted(heard)
+    return sorted(heard, key=_IN_ORDER)
 
 
 def _fit(score: Score, added: Iterable[Note], max_voices: int | None, *, split: bool = False) -> list[Note]:
@@ -142,7 +145,7 @@ def _fit(score: Score, added: Iterable[Note], max_voices: int | None, *, split: 
     itself, if it is shorter). With `split`, a held note (a drone) also sounds again, struck anew,
     wherever a beat or more of room opens later within its length. None means no limit.
     """
-    added = sorted(added)
+    added = sorted(added, key=_IN_ORDER)
     if max_voices is None or not added:
         return added
     size = max(max(n.end for n in added), score.end) + 1
@@ -313,7 +316,7 @@ def _parallel(score: Score, interval: int, velocity_scale: float, roles: Sequenc
         by_part: dict[str, list[Note]] = defaultdict(list)
         for n in sources:
             by_part[n.part].append(n)
-        sources = sorted(n for ns in by_part.values() for n in _top_notes(ns))
+        sources = sorted((n for ns in by_part.values() for n in _top_notes(ns)), key=_IN_ORDER)
     return _copy_onto_new_part(score, sources, _shifted_copies(sources, interval, velocity_scale), name, "shadow",
                                program, max_voices=max_voices)
 
@@ -467,7 +470,7 @@ def octave_doubling(score: Score, *, octaves: Sequence[int] = (-1,), roles: Sequ
         by_part: dict[str, list[Note]] = defaultdict(list)
         for n in sources:
             by_part[n.part].append(n)
-        sources = sorted(n for ns in by_part.values() for n in _bottom_notes(ns))
+        sources = sorted((n for ns in by_part.values() for n in _bottom_notes(ns)), key=_IN_ORDER)
     copies = [c for octave in octaves for c in _shifted_copies(sources, 12 * octave, velocity_scale)
               if c.pitch >= low_key]
     return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program, max_voices=max_voices)
