@@ -26,6 +26,10 @@ class Step:
         if self.name not in TRANSFORMS:
             raise StyleError(f"unknown transformation {self.name!r} "
                              f"(transformations: {', '.join(TRANSFORMS)})")
+        try:
+            inspect.signature(TRANSFORMS[self.name]).bind(None, **self.params)
+        except TypeError as e:
+            raise StyleError(f"{self.name}: {e}") from None
 
     @property
     def uses_rng(self) -> bool:
@@ -54,9 +58,10 @@ _OMINOUS = _steps(
     ("pedal", {"kind": "tonic", "every_bars": 2, "velocity": 44, "program": 19}),
     ("octave_doubling", {"octaves": (-1,), "roles": ("bass",), "velocity_scale": 0.5}),
     ("tempo_scale", {"factor": 0.7}),
-    ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45}),
     "dread_voices",
-    ("dynamics", {"scale": 0.8, "sforzando_chance": 0.04}),
+    # after the voices are chosen, so that the detuned copy beats against the melody's own voice
+    ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45}),
+    ("dynamics", {"scale": 0.9, "sforzando_chance": 0.04}),
 )
 _DISSONANT = _steps(
     ("bitonality", {"interval": -6, "roles": ("melody",), "span_bars": 8, "chance": 0.5}),

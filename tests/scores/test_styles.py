@@ -49,6 +49,10 @@ def test_an_unknown_style_names_the_styles_there_are():
 def test_a_step_must_name_a_transformation():
     with pytest.raises(StyleError, match="unknown transformation 'reverb'"):
         Step("reverb")
+    with pytest.raises(StyleError, match="^pedal: got an unexpected keyword argument 'depth'$"):
+        Step("pedal", {"depth": 3})
+    with pytest.raises(StyleError, match="^tempo_scale: missing a required argument: 'factor'$"):
+        Step("tempo_scale")
 
 
 @pytest.mark.parametrize("name", style_names())
@@ -78,7 +82,8 @@ def test_ominous_is_slower_phrygian_with_a_pedal_a_low_doubling_and_a_detuned_me
     assert {n.pitch for n in out.notes_of("low doubling")} == {26, 33}
     assert 10 <= abs(out.part("detuned").bend_cents) <= 25
     assert out.part("violin").program in (52, 19, 11) and out.part("bells").program == 14
-    assert out.notes_of("violin")[0].velocity == round(80 * 0.8)
+    assert out.part("detuned").program == out.part("violin").program
+    assert out.notes_of("violin")[0].velocity == round(80 * 0.9)
 
 
 def test_dissonant_adds_shadows_and_keeps_the_ground():
