@@ -171,17 +171,16 @@ def _summary(report, device, recorded: str | None) -> str:
 
 def _cmd_play(args: argparse.Namespace) -> int:
     from synth import live
-    from synth.midifile import timed_events
-    from synth.offline import song_end_frame
+    from synth.midifile import EventStream
     from synth.sinks import AudioFileWriter
     from synth.sources import open_source
 
     sd, device, rate_hz = _open_output("play", args)
     name, midi = open_source(args.source)
-    events = timed_events(midi, rate_hz)
+    events = EventStream(midi, rate_hz)
     make_engine = _engine_factory(args, rate_hz)
     live.warm_up(make_engine, args.blocksize)
-    feed = live.FileFeed(events, make_engine(), args.blocksize, song_end_frame(midi, rate_hz))
+    feed = live.FileFeed(events, make_engine(), args.blocksize, events.end_frame)
     status = _StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     recorder = AudioFileWriter(args.record, rate_hz, 2) if args.record else None
     try:

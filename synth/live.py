@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ import mido
 import numpy as np
 
 from synth import card
-from synth.offline import render_events
+from synth.offline import last_event_frame, render_events
 
 if TYPE_CHECKING:
     from synth.sinks import AudioFileWriter
@@ -220,12 +220,12 @@ class Inbox:
 class FileFeed:
     """A MIDI file's events, each handled at its exact frame as in an offline render, cut into blocks."""
 
-    def __init__(self, events: Sequence, engine, block_frames: int, end_frame: int | None = None) -> None:
+    def __init__(self, events: Iterable, engine, block_frames: int, end_frame: int | None = None) -> None:
         self.engine = engine
         self._blocks = render_events(events, engine, block_frames=block_frames, end_frame=end_frame)
         self._pending = np.zeros((0, 2), dtype=np.float32)
         self._pos = 0
-        self.expected_frames = max(events[-1].frame if events else 0, end_frame or 0)
+        self.expected_frames = max(last_event_frame(events) or 0, end_frame or 0)
 
     def fill(self, out: np.ndarray) -> int:
         """Write the next frames into `out`; returns how many are music (the rest is zeroed; 0 at the end)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from synth.engine import Engine
-from synth.midifile import MidiFileError, describe, read_midi, timed_events
-from synth.offline import RenderError, render_events, song_end_frame
+from synth.midifile import EventStream, MidiFileError, describe, read_midi
+from synth.offline import RenderError, render_events
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
 RATE_HZ = 8000  # low, so that a render costs little; the engine's paths are the same at any rate
@@ -98,12 +98,11 @@ def exercise(data: bytes, voices=None) -> int:
     """Read, describe and render the bytes; returns the frames rendered. Raises only ALLOWED errors."""
     midi = read_midi(data, name="fuzzed.mid")
     describe(midi, 8)
-    events = timed_events(midi, RATE_HZ)
+    events = EventStream(midi, RATE_HZ)
     max_frames = int(RENDER_S * RATE_HZ)
-    end_frame = song_end_frame(midi, RATE_HZ)
     try:
         blocks = list(render_events(events, Engine(rate_hz=RATE_HZ, voices=voices), max_frames=max_frames,
-                                    end_frame=end_frame))
+                                    end_frame=events.end_frame))
     except RenderError:
         # Refused as too long: render its first RENDER_S seconds instead, so that the engine meets
         # what the file holds.
