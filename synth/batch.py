@@ -262,11 +262,19 @@ def _stop(pool, futures) -> None:
 # --- inside a worker process --------------------------------------------------------------------------
 
 _progress_queue = None
+_in_job = False
+_stopping = False
 
 
-def _exit_on_sigterm(signum, frame):
-    # Unwinds the render like an exception, so that its writers remove their temporary files.
-    raise SystemExit(EXIT_TERMINATED)
+def _on_sigterm(signum, frame) -> None:
+    # An idle worker leaves at once. One that is rendering is only told to stop: the next block's
+    # progress call raises, an ordinary exception in ordinary code, so that its writers remove
+    # their temporary files. Raising from the handler itself could land inside that clean-up (the
+    # pool sends SIGTERM again when a sibling exits) or inside a finaliser that swallows it.
+    global _stopping
+    _stopping = True
+    if not _in_job:
+        os._exit(EXIT_TERMINATED)
 
 
 def _worker_start(queue) -> None:
@@ -275,23 +283,36 @@ def _worker_start(queue) -> None:
     # Ctrl-C in a terminal reaches every process of the group: the parent alone decides, and stops
     # the workers with SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+class _Stopped(BaseException):
+    """The parent asked this worker to stop (not an Exception: run_job lets it through)."""
 
 
 def _worker_job(job: Job, describe_error) -> Result:
+    global _in_job
     last = [0.0]
 
     def progress(done: int, estimated: int) -> None:
+        if _stopping:
+            raise _Stopped
         now = time.monotonic()
         if now - last[0] >= PROGRESS_INTERVAL_S or done >= estimated:
             last[0] = now
             with contextlib.suppress(OSError, ValueError):
                 _progress_queue.put((job.index, done, estimated))
 
+    _in_job = True
     try:
+        if _stopping:
+            raise _Stopped
         return run_job(job, progress, describe_error)
-    except SystemExit:
-        # Stopped by the parent: the render has cleaned up after itself. Leave at once rather
-        # than go back for another job.
+    except _Stopped:
+        # The render has cleaned up after itself; leave rather than go back for another job.
         sys.stderr.flush()
         os._exit(EXIT_TERMINATED)
+    finally:
+        _in_job = False
+        if _stopping:
+            os._exit(EXIT_TERMINATED)
