@@ -100,6 +100,8 @@ class AudioFileWriter:
         if self.path.is_dir():
             raise SinkError(f"{self._name}: is a folder, not a file name")
         if not directory.is_dir():
+            if directory.exists():
+                raise SinkError(f"{self._name}: {os.fspath(directory)} is a file, not a folder")
             raise SinkError(f"{self._name}: the folder {os.fspath(directory)} does not exist")
         try:
             if self._staged:
@@ -293,8 +295,12 @@ def _new_file_mode(path: Path) -> int:
 
 def _reason(e: BaseException) -> str:
     if isinstance(e, OSError) and e.strerror:
-        return e.strerror
-    return str(e).strip() or type(e).__name__
+        return e.strerror.lower()
+    text = str(e).strip()
+    if text.rstrip(".").lower().endswith("system error"):
+        # libsndfile's whole account of a failed write() (ENOSPC, EFBIG): the usual cause is a full disk.
+        return "a system error: is the disk full?"
+    return text or type(e).__name__
 
 
 def write_atomically(path: str | os.PathLike, data: bytes) -> None:

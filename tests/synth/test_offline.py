@@ -275,3 +275,41 @@ def test_render_to_file_writes_the_mix_and_one_stem_per_card(tmp_path):
     assert sf.info(report.stem_paths[0]).frames == report.n_frames
     assert report.duration_s == pytest.approx(report.n_frames / 22050)
     assert sorted(os.listdir(tmp_path)) == ["song.wav", "stems"]
+
+
+def _busy_song(seconds: float) -> mido.MidiFile:
+    """Four channels, each striking a note every 125 ms (32 notes a second), for `seconds`."""
+    midi = mido.MidiFile(ticks_per_beat=480)  # 120 BPM: 960 ticks a second
+    for channel in range(4):
+        track = mido.MidiTrack()
+        midi.tracks.append(track)
+        for k in range(int(seconds * 8)):
+            note = 48 + (k * 7 + channel * 5) % 24
+            track.append(mido.Message("note_on", channel=channel, note=note, velocity=90, time=0 if k == 0 else 10))
+            track.append(mido.Message("note_off", channel=channel, note=note, time=110))
+    return midi
+
+
+@needs_engine
+def test_the_memory_a_render_takes_does_not_grow_with_the_song_length(tmp_path):
+    import tracemalloc
+
+    from synth.offline import render_to_file
+
+    def peak_bytes(seconds: float) -> int:
+        midi = _busy_song(seconds)  # made before measuring: the file itself is the input, not the render's
+        out = tmp_path / f"{seconds}"
+        out.mkdir()
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            # normalising and stems: both go through staged files, not through memory
+            render_to_file(midi, out / "mix.wav", rate_hz=8000, normalize_dbfs=-1.0, stems_dir=out / "stems")
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    peak_bytes(1.0)  # loads the voices and the compiled kernel
+    short, long = peak_bytes(8.0), peak_bytes(32.0)
+    # Four times the song (1,024 more notes, about 0.5 MB as a list of events) adds next to nothing.
+    assert long - short < 200_000, (short, long)
