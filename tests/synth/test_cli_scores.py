@@ -117,3 +117,16 @@ def test_render_takes_a_score_name_and_a_style(capsys, tmp_path):
     info = sf.info(out)
     plain_s = mido.MidiFile(CATALOGUE["laurel"].midi_path).length
     assert info.duration > plain_s * 1.2  # the ominous style is slower
+
+
+def test_a_batch_renders_every_score_in_the_style(capsys, tmp_path):
+    import soundfile as sf
+
+    out = tmp_path / "out"
+    status, _, err = run(capsys, "render", "laurel", "trionfo", "-o", str(out), "--style", "march",
+                         "--tempo-scale", "8", "--jobs", "2", "-q")
+    assert (status, err) == (0, "")
+    assert sorted(p.name for p in out.iterdir()) == ["laurel.wav", "trionfo.wav"]
+    # the march turns each 3/4 bar of the waltz into a 2/4 bar: two thirds of the time, then 8x faster
+    plain_s = mido.MidiFile(CATALOGUE["laurel"].midi_path).length
+    assert sf.info(out / "laurel.wav").duration == pytest.approx(plain_s * 2 / 3 / 8, abs=2.0)
