@@ -139,6 +139,15 @@ class _Loop:
         self.pos = 0  # engine frames rendered, on the events' time line
         self.to_drop = int(getattr(engine, "latency_frames", 0))
         self.n_done = 0  # output frames yielded
+        # Silence is held back while the events play: the frames after the last sound, from the
+        # first TAIL_GRID_FRAMES boundary past it, are yielded only when more sound follows, so a
+        # song whose last events make no sound (a controller, a program change, a stray event long
+        # after the music) ends where its sound ends. On the grid, so that the block size changes
+        # nothing.
+        self.hold_silence = True
+        self.n_held = 0  # zero frames held, starting at output frame n_done
+        self.sound_grid_end = 0  # the first grid boundary at or after the last sounding output frame
+        self.stems_width: int | None = None
         # Keys still down and pedals still pressed, to release at the end: {(track, channel, key): n}.
         self.held: dict[tuple[int, int, int], int] = {}
         self.pedals: set[tuple[int, int, int]] = set()  # (track, channel, control)
@@ -150,6 +159,16 @@ class _Loop:
                 yield from self.advance(event.frame - self.pos)
             engine.handle(event.message, track=event.track)
             self.note(event.track, event.message)
+
+        self.hold_silence = False
+        if self.n_held and engine.is_silent:
+            # Only silence since the last sound, and none to come: the song ends on the grid after it.
+            self.n_held = min(self.n_held, max(0, self.sound_grid_end - self.n_done))
+            yield from self.release_silence()
+            if self.on_block is not None:
+                self.on_block(self.n_done, self.n_done)
+            return
+        yield from self.release_silence()
 
         tail_limit = seconds_to_frames(TAIL_LIMIT_S, engine.rate_hz)
         # An end of track far past the last event (a broken file) does not keep notes held for long.
@@ -188,10 +207,43 @@ class _Loop:
                 np.array(mix[drop:], dtype=np.float32),
                 None if stems is None else np.array(stems[drop:], dtype=np.float32),
             )
-            self.n_done += n - drop
-            if self.on_block is not None:
-                self.on_block(self.n_done, max(self.n_done, self.end_frame))
-            yield block
+            if self.hold_silence:
+                yield from self.hold(block)
+            else:
+                yield from self.emit(block)
+
+    def emit(self, block: Block) -> Iterator[Block]:
+        self.n_done += len(block.mix)
+        if self.on_block is not None:
+            self.on_block(self.n_done, max(self.n_done, self.end_frame))
+        yield block
+
+    def hold(self, block: Block) -> Iterator[Block]:
+        """Yield the block, keeping back the zero frames from the grid boundary after its last sound."""
+        if block.stems is not None:
+            self.stems_width = block.stems.shape[1]
+        sounding = np.flatnonzero(block.mix.any(axis=1) if block.stems is None else
+                                  block.mix.any(axis=1) | block.stems.any(axis=1))
+        if sounding.size == 0:
+            self.n_held += len(block.mix)
+            return
+        yield from self.release_silence()
+        start = self.n_done
+        sound_end = start + int(sounding[-1]) + 1
+        self.sound_grid_end = -(-sound_end // TAIL_GRID_FRAMES) * TAIL_GRID_FRAMES
+        keep = min(len(block.mix), self.sound_grid_end - start)
+        if keep < len(block.mix):
+            self.n_held = len(block.mix) - keep
+            block = Block(block.mix[:keep], None if block.stems is None else block.stems[:keep])
+        yield from self.emit(block)
+
+    def release_silence(self) -> Iterator[Block]:
+        """The zero frames held back, as blocks of at most block_frames: more sound follows them."""
+        while self.n_held > 0:
+            n = min(self.n_held, self.block_frames)
+            self.n_held -= n
+            stems = None if self.stems_width is None else np.zeros((n, self.stems_width), dtype=np.float32)
+            yield from self.emit(Block(np.zeros((n, 2), dtype=np.float32), stems))
 
     def note(self, track: int, msg: mido.Message) -> None:
         kind = msg.type

@@ -150,11 +150,34 @@ def test_the_loop_stops_on_the_first_grid_frame_where_the_engine_is_silent(laten
     assert engine.n_rendered == len(mix) + latency_frames  # nothing rendered past the end
 
 
-def test_a_song_that_ends_silent_ends_at_its_last_event():
-    engine = FakeEngine()
+def test_a_song_without_sound_renders_no_frames():
+    engine = FakeEngine(latency_frames=10)
     mix, _ = render([Event(777, 0, mido.Message("program_change", program=3))], engine)
-    assert len(mix) == 777
-    assert not mix.any()
+    assert len(mix) == 0
+
+
+@pytest.mark.parametrize("block_frames", [37, 256, 4096])
+@pytest.mark.parametrize("latency_frames", [0, 29])
+def test_no_silence_is_rendered_after_the_last_sound_however_late_the_last_event(block_frames, latency_frames):
+    events = [on(1000, 60), off(1500, 60), Event(50_000, 0, mido.Message("control_change", control=7, value=1))]
+    mix, stems = render(events, FakeEngine(latency_frames, stems=True), block_frames=block_frames)
+    silent_from = 1500 + RELEASE_FRAMES  # 1600
+    assert last_sound(mix) == silent_from - 1
+    assert len(mix) == -(-silent_from // TAIL_GRID_FRAMES) * TAIL_GRID_FRAMES  # 1792, as if the song ended at 1500
+    assert stems.shape == (len(mix), 2)
+    assert max(len(b.mix) for b in render_events(events, FakeEngine(latency_frames), block_frames=block_frames)) \
+        <= block_frames
+
+
+@pytest.mark.parametrize("block_frames", [37, 4096])
+def test_silence_before_and_between_sounds_is_kept(block_frames):
+    events = [on(3000, 60), off(3100, 60), Event(9000, 0, mido.Message("program_change", program=5)),
+              on(20_000, 64), off(20_100, 64)]
+    mix, stems = render(events, FakeEngine(stems=True), block_frames=block_frames)
+    assert first_sound(mix) == 3000
+    assert first_sound(mix[10_000:]) == 10_000
+    assert len(mix) == -(-(20_100 + RELEASE_FRAMES) // TAIL_GRID_FRAMES) * TAIL_GRID_FRAMES
+    assert stems.shape == (len(mix), 2) and np.allclose(stems.sum(axis=1), mix[:, 0], atol=1e-6)
 
 
 def test_no_events_render_nothing():
