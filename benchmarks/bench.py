@@ -7,7 +7,9 @@ Every figure comes from a child process: wall time from launch to exit, peak res
 kernel's accounting of that child (wait4). liquidsky renders at model iix and iii, FluidSynth with its
 stock GM SoundFont, all at 44.1 kHz into WAV files in a temporary directory. Runs are interleaved
 (liquidsky, FluidSynth, liquidsky, FluidSynth ...) so that a change in machine load hits both sides
-alike, and each liquidsky/FluidSynth pair gives one ratio; the table shows medians. See README.md here.
+alike, and each liquidsky/FluidSynth pair gives one ratio; the table shows medians. Then the cost of one
+256-frame block at 48 kHz with every card busy (8 on the IIx, 16 on the Series III): what the live audio
+callback would spend if it rendered the block itself. See README.md here.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ TARGET_RATIO = {"iix": 0.5, "iii": 1.0}  # liquidsky wall time / FluidSynth wall
 TARGET_HELP_S = 0.3
 TARGET_ONE_NOTE_S = 1.0
 TARGET_PEAK_RSS_MB = 150.0
+TARGET_BLOCK_P99_PCT = 25.0  # of the block period, for the model with 16 voices
+
+# The live block: the size and rate of JACK's usual period (5.33 ms), as benchmarks/live_bench.py plays.
+BLOCK_RATE_HZ = 48000
+BLOCK_FRAMES = 256
+BLOCK_SECONDS = 30.0  # of the busy piece, 5,625 blocks
 
 BYTES_PER_MB = 1_000_000
 
@@ -130,14 +138,17 @@ def audio_seconds(path: Path) -> float | None:
 
 
 def run_child(command: list[str], output: Path | None = None) -> Run:
-    """Run a command to completion; time it and read its peak RSS from wait4."""
+    """Run a command to completion; time it and read its peak RSS from wait4.
+
+    It runs in the temporary directory, so that `python -m synth` imports the installed package, not a
+    source tree in the current directory."""
     if output is not None and output.exists():
         output.unlink()
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         try:
             child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=stderr)
+                                     stderr=stderr, cwd=tempfile.gettempdir())
         except OSError as exc:
             return Run(wall_s=0.0, peak_rss_mb=0.0, returncode=127, error=f"cannot start: {exc}")
         # wait4 rather than child.wait(): it hands back this one child's resource usage
@@ -207,6 +218,63 @@ def write_one_note(path: Path) -> None:
     midi.save(str(path))
 
 
+def block_cost(model: str, seconds: float) -> dict:
+    """In this process: the engine's time per 256-frame block at 48 kHz (handling the block's events and
+    rendering it, as live.FileFeed does for `liquidsky play`), on live_bench's piece that keeps every
+    card busy. Microseconds, p50 and p99 over the blocks."""
+    import gc
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from live_bench import load_piece
+
+    from synth import live
+    from synth.engine import Engine
+    from synth.hardware import get_profile
+    from synth.midifile import timed_events
+    from synth.offline import song_end_frame
+
+    n_cards = get_profile(model).n_voices
+    midi = load_piece(n_cards, seconds)
+    make = lambda: Engine(model=model, rate_hz=BLOCK_RATE_HZ)  # noqa: E731
+    live.warm_up(make, BLOCK_FRAMES)
+    engine = make()
+    feed = live.FileFeed(timed_events(midi, BLOCK_RATE_HZ), engine, BLOCK_FRAMES,
+                         song_end_frame(midi, BLOCK_RATE_HZ))
+    out = np.zeros((BLOCK_FRAMES, 2), dtype=np.float32)
+    times_ns = []
+    in_use = []
+    gc.collect()
+    gc.freeze()  # as live.Player does before a stream starts
+    while True:
+        start = time.perf_counter_ns()
+        n = feed.fill(out)
+        times_ns.append(time.perf_counter_ns() - start)
+        in_use.append(engine.n_sounding)
+        if n == 0:
+            break
+    us = np.array(times_ns[:-1], dtype=np.float64) / 1e3
+    period_us = BLOCK_FRAMES / BLOCK_RATE_HZ * 1e6
+    p50, p99 = (float(np.percentile(us, q)) for q in (50, 99))
+    return {"model": model, "cards": n_cards, "blocks": int(us.size),
+            "cards_in_use_median": float(np.median(in_use)), "p50_us": p50, "p99_us": p99,
+            "max_us": float(us.max()), "period_us": period_us,
+            "p50_pct": 100 * p50 / period_us, "p99_pct": 100 * p99 / period_us}
+
+
+def run_block_cost(model: str, seconds: float) -> dict:
+    """block_cost in a child process of its own (a fresh interpreter, like a live session)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--block-cost-child", model, "--block-seconds",
+               str(seconds)]
+    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            cwd=tempfile.gettempdir())
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        return {"model": model, "error": f"exit {result.returncode}: " + (lines[-1] if lines else "(no message)")}
+    return json.loads(result.stdout)
+
+
 def say(quiet: bool, text: str) -> None:
     if not quiet:
         print(text, file=sys.stderr, flush=True)
@@ -249,8 +317,8 @@ def measure(args: argparse.Namespace) -> dict:
         out_ls = tmp_dir / "liquidsky.wav"
         out_fs = tmp_dir / "fluidsynth.wav"
 
-        # Warm-up, not timed: fills the page cache and lets numba write its compile cache, so that the
-        # timed runs measure rendering rather than a first-ever compile.
+        # Warm-up, not timed: fills the page cache (the interpreter, the libraries, the voices), so that
+        # the timed runs measure a normal run rather than the first one after installation.
         say(quiet, "warming up ...")
         for model in models:
             run_child(liquidsky_render(one_note, out_ls, model), out_ls)
@@ -298,6 +366,15 @@ def measure(args: argparse.Namespace) -> dict:
                 fs_text = f", FluidSynth {fs_row.runs[-1].wall_s:.2f} s" if fs_row else ""
                 say(quiet, f"round {i + 1}/{args.runs} {model}: liquidsky {ls_text}{fs_text}")
 
+    blocks = []
+    for model in models:
+        blocks.append(run_block_cost(model, args.block_seconds))
+        say(quiet, f"live block cost {model}: done")
+    for block in blocks:
+        if "p99_pct" in block:
+            block["target"] = f"p99 < {TARGET_BLOCK_P99_PCT:.0f}% of the block" if block["cards"] >= 16 else ""
+            block["target_met"] = block["p99_pct"] < TARGET_BLOCK_P99_PCT if block["cards"] >= 16 else None
+
     table = [help_row] + [rows[f"one-note render {m}"] for m in models] + [render_rows[m] for m in models]
     if fs_row is not None:
         table.append(fs_row)
@@ -319,6 +396,7 @@ def measure(args: argparse.Namespace) -> dict:
         "environment": environment,
         "note": fluidsynth_note,
         "results": [row.summary() for row in table],
+        "blocks": blocks,
     }
 
 
@@ -348,6 +426,23 @@ def print_table(report: dict) -> None:
               f"{_fmt(r['ratio_to_fluidsynth_median'], '6.2f')}  {target}")
         if r["error"]:
             print(f"{'':24} failed ({r['n_ok']}/{r['n_runs']} ok): {r['error']}")
+    blocks = report.get("blocks", [])
+    if blocks:
+        print()
+        print(f"One block of {BLOCK_FRAMES} frames at {BLOCK_RATE_HZ} Hz "
+              f"({BLOCK_FRAMES / BLOCK_RATE_HZ * 1e3:.2f} ms), every card busy: events handled and block rendered")
+        header = f"{'':24} {'cards':>5} {'blocks':>6} {'p50 us':>8} {'p99 us':>8} {'max us':>8} {'p99 %':>6}  target"
+        print(header)
+        print("-" * len(header))
+        for b in blocks:
+            name = f"liquidsky {b['model']}"
+            if "error" in b:
+                print(f"{name:24} failed: {b['error']}")
+                continue
+            verdict = {True: "met", False: "MISSED", None: ""}[b.get("target_met")]
+            target = f"{b.get('target', '')} {verdict}".strip()
+            print(f"{name:24} {b['cards']:>5} {b['blocks']:>6} {b['p50_us']:8.1f} {b['p99_us']:8.1f} "
+                  f"{b['max_us']:8.1f} {b['p99_pct']:6.1f}  {target}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,11 +453,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soundfont", default=str(DEFAULT_SOUNDFONT), help="SoundFont for FluidSynth")
     parser.add_argument("--models", default=",".join(MODELS), help="liquidsky models, comma-separated")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    parser.add_argument("--block-seconds", type=float, default=BLOCK_SECONDS,
+                        help=f"seconds of the busy piece for the live block cost (default {BLOCK_SECONDS:g})")
+    parser.add_argument("--block-cost-child", metavar="MODEL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.block_cost_child:
+        json.dump(block_cost(args.block_cost_child, args.block_seconds), sys.stdout)
+        return 0
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     if args.quick:
         args.runs = 1
+        args.block_seconds = min(args.block_seconds, 5.0)
     args.startup_runs = 3 if args.quick else max(5, args.runs)
     report = measure(args)
     if args.json:

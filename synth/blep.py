@@ -15,6 +15,8 @@ everything that folds below -70 dB relative to the fundamental for the voices of
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 # Half the kernel length in host frames: the residual touches 2 * HALF_TAPS frames per step, and
@@ -58,3 +60,35 @@ def residual_table(
     s = np.interp(xq, x, step)
     unit = (cols >= 0).astype(np.float64)[None, :]
     return s - unit
+
+
+# residual_table() at the settings above, stored with the package: computing it takes about 0.15 s and
+# 100 MB of temporaries (the fine integration grid), more than a whole render otherwise needs.
+# `python -m synth.blep` writes it; tests/synth/test_blep.py checks that it is not stale.
+STORED_TABLE = Path(__file__).with_name("blep_residual.npz")
+
+
+def _settings() -> np.ndarray:
+    return np.array([HALF_TAPS, PHASES, CUTOFF_FRACTION, KAISER_BETA], dtype=np.float64)
+
+
+def stored_residual_table() -> np.ndarray:
+    """residual_table() at this module's settings: the stored copy when it was made with them, else
+    computed."""
+    try:
+        with np.load(STORED_TABLE) as stored:
+            if np.array_equal(stored["settings"], _settings()):
+                return np.ascontiguousarray(stored["table"], dtype=np.float64)
+    except (OSError, KeyError, ValueError):
+        pass
+    return residual_table()
+
+
+def write_stored_table(path: Path = STORED_TABLE) -> None:
+    """Compute the residual table at this module's settings and store it for stored_residual_table."""
+    np.savez(path, table=residual_table(), settings=_settings())
+
+
+if __name__ == "__main__":
+    write_stored_table()
+    print(f"wrote {STORED_TABLE}")

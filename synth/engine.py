@@ -68,8 +68,8 @@ class _CardNote:
 
 
 @cache
-def _residual_table() -> np.ndarray:
-    return blep.residual_table()
+def _residual_tables() -> tuple[np.ndarray, np.ndarray]:
+    return card.kernel_tables(blep.stored_residual_table())
 
 
 def velocity_to_volume(velocity: int, voice_volume: int) -> int:
@@ -112,14 +112,19 @@ class Engine:
         self._fstate = np.zeros((n_slots, card.N_FSTATE), dtype=np.float64)
         self._ram = np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), dtype=np.float32)
         self._carry = np.zeros((n_slots, 2 * blep.HALF_TAPS), dtype=np.float64)
-        self._table = _residual_table()
+        self._carry_res = np.zeros((n_slots, 2 * blep.HALF_TAPS), dtype=np.float32)
+        self._table, self._table_diff = _residual_tables()
         self._smooth = 1.0 - math.exp(-1.0 / (card.SMOOTHING_TIME_S * self.rate_hz))
         self._fade_frames = max(1, int(round(card.STEAL_FADE_S * self.rate_hz)))
         self._master_gain = hw.CARD_MIX_GAIN * db_to_gain(MASTER_GAIN_DB)
         self._out = np.zeros((0, 2), dtype=np.float32)
         self._stems_buf = np.zeros((0, self.n_cards), dtype=np.float32)
-        self._scratch = np.zeros(2 * blep.HALF_TAPS, dtype=np.float64)
+        self._scratch = np.zeros(0, dtype=np.float64)
         self._last_stems = self._stems_buf
+        # Threads the kernel may share the cards between in one render call: with 2 a helper thread
+        # takes some of the cards of calls of 1024 frames or more (offline renders; live blocks are
+        # shorter and stay on their own thread). The samples do not depend on it.
+        self.render_threads = 2
         self.reset()
 
     # --- state ------------------------------------------------------------------------------
@@ -135,6 +140,7 @@ class Engine:
         self._istate[:, card.I_STEM] = np.arange(2 * self.n_cards) % self.n_cards
         self._fstate[:] = 0.0
         self._carry[:] = 0.0
+        self._carry_res[:] = 0.0
         self._alloc = Allocator(self.n_cards)
         self._channels = [ChannelState() for _ in range(N_CHANNELS)]
         self._card_notes: list[_CardNote | None] = [None] * self.n_cards
@@ -160,7 +166,7 @@ class Engine:
         n_frames = int(n_frames)
         if self._out.shape[0] < n_frames:
             self._out = np.zeros((n_frames, 2), dtype=np.float32)
-            self._scratch = np.zeros(n_frames + 2 * blep.HALF_TAPS, dtype=np.float64)
+            self._scratch = np.zeros(card.scratch_doubles(2 * self.n_cards, n_frames, blep.HALF_TAPS))
             if self._want_stems:
                 self._stems_buf = np.zeros((n_frames, self.n_cards), dtype=np.float32)
         out = self._out[:n_frames]
@@ -171,7 +177,8 @@ class Engine:
         if n_frames and self._istate[:, card.I_ACTIVE].any():
             card.render_cards(
                 out, stems, self.frame, n_frames, self._istate, self._fstate, self._ram,
-                self._carry, self._scratch, self._table, self._smooth,
+                self._carry, self._carry_res, self._scratch, self._table, self._table_diff, self._smooth,
+                self.render_threads,
             )
             ended = np.flatnonzero(self._istate[: self.n_cards, card.I_ENDED])
             for c in ended:
@@ -303,6 +310,7 @@ class Engine:
         self._fstate[s] = self._fstate[c]
         self._ram[s] = self._ram[c]
         self._carry[s] = self._carry[c]
+        self._carry_res[s] = self._carry_res[c]
         self._istate[s, card.I_FADE_LEFT] = self._fade_frames
         self._istate[s, card.I_FADE_TOTAL] = self._fade_frames
         self._istate[s, card.I_ENDED] = 0
@@ -316,6 +324,7 @@ class Engine:
         self._istate[c, card.I_STEM] = c % self.n_cards
         self._fstate[c] = 0.0
         self._carry[c] = 0.0
+        self._carry_res[c] = 0.0
 
     def _start(self, c: int, voice: Voice, play_note: int, velocity: int, channel: int, drum: bool) -> None:
         if self._istate[c, card.I_ACTIVE] != card.IDLE:

@@ -24,6 +24,11 @@ SUBTYPES = {16: "PCM_16", 24: "PCM_24"}
 # frames is 512 KiB, small enough to keep memory flat and large enough to keep the pass fast.
 CONVERT_BLOCK_FRAMES = 65_536
 
+# Frames gathered before they are converted and handed to libsndfile: the offline render gives a block
+# per stretch between two events (a few hundred frames), and each soundfile call costs tens of
+# microseconds whatever its size. 16,384 stereo float32 frames is 128 KiB.
+PENDING_FRAMES = 16_384
+
 # A RIFF WAV counts its bytes in 32 bits; keep a margin for the header chunks.
 WAV_MAX_DATA_BYTES = 2**32 - 1 - 1024
 
@@ -90,6 +95,8 @@ class AudioFileWriter:
         self._gain = 1.0
         self._n_clipped = 0
         self._n_frames = 0
+        self._pending: list[np.ndarray] = []  # blocks written but not yet in the file
+        self._n_pending = 0
         self._closed = False
         self._final: sf.SoundFile | None = None
         self._final_tmp: str | None = None
@@ -182,14 +189,25 @@ class AudioFileWriter:
                 f"{self._name}: too long for a WAV file (4 GiB, {hours:.1f} hours here); use .flac"
             )
         self._input_peak = max(self._input_peak, peak)
-        try:
-            if self._staged:
-                self._stage.write(np.ascontiguousarray(a))
-            else:
-                self._write_pcm(self._final, a, 1.0)
-        except (sf.SoundFileError, OSError) as e:
-            raise SinkError(f"{self._name}: writing failed ({_reason(e)})") from e
+        self._pending.append(np.array(a, dtype=np.float32, order="C"))  # a copy: callers reuse their buffers
+        self._n_pending += n
         self._n_frames += n
+        if self._n_pending >= PENDING_FRAMES:
+            try:
+                self._flush_pending()
+            except (sf.SoundFileError, OSError) as e:
+                raise SinkError(f"{self._name}: writing failed ({_reason(e)})") from e
+
+    def _flush_pending(self) -> None:
+        if not self._pending:
+            return
+        a = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending)
+        self._pending.clear()
+        self._n_pending = 0
+        if self._staged:
+            self._stage.write(a)
+        else:
+            self._write_pcm(self._final, a, 1.0)
 
     def _write_pcm(self, f: sf.SoundFile, a: np.ndarray, gain: float) -> None:
         # Our own rounding and clipping instead of libsndfile's float conversion, which wraps
@@ -220,6 +238,7 @@ class AudioFileWriter:
         if self._closed:
             return
         try:
+            self._flush_pending()
             if self._staged:
                 self._gain = self.normalizing_gain() if gain is None else float(gain)
                 self._convert_stage()
@@ -251,6 +270,8 @@ class AudioFileWriter:
 
     def abort(self) -> None:
         """Drop everything written so far; the target stays as it was."""
+        self._pending.clear()
+        self._n_pending = 0
         for f in (self._stage, self._final):
             if f is not None and not f.closed:
                 # A broken handle must not keep its file from being removed.
