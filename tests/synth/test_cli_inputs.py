@@ -188,7 +188,8 @@ def test_an_impossible_sample_rate_and_an_unknown_piece_are_one_line(tmp_path, c
         (["render", "demo", "-o", "x.wav", "--rate", "0"],
          "liquidsky: error: argument --rate: 0 is outside 8000-192000 Hz (see 'liquidsky render --help')"),
         (["render", "no-such-piece", "-o", "x.wav"],
-         "liquidsky: error: no such file or built-in piece: 'no-such-piece' (built-in: demo)"),
+         "liquidsky: error: no such file, built-in piece or score: 'no-such-piece' "
+         "(built-in: demo, sonnerie, trionfo, laurel)"),
         (["render", "demo", "-o", "x.wav", "--format", "flac"],
          "liquidsky: error: x.wav: --format flac does not match the file's extension"),
     ]:
