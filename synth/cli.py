@@ -27,6 +27,7 @@ RATE_MIN_HZ, RATE_MAX_HZ = 8000, 192_000
 VOICES_MIN, VOICES_MAX = 1, 64
 NORMALIZE_DBFS = -1.0
 MAX_DURATION_DEFAULT_S = 3600.0
+JOBS_MAX = 64
 
 EXIT_OK = 0
 EXIT_ERROR = 2  # as argparse uses for usage errors; one status for every user-facing error
@@ -102,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  liquidsky render demo -o demo.wav        the built-in demo piece\n"
             "  liquidsky render song.mid -o song.flac --model iii --normalize\n"
             "  liquidsky info song.mid                  length, channels, polyphony, voice stealing\n"
+            "  liquidsky render sonnerie --style ominous -o sonnerie.wav   a score of Liquid Sky, in a style\n"
+            "  liquidsky scores                         the scores and the styles\n"
             "\n"
             "Run 'liquidsky COMMAND --help' for the options of a command."
         ),
@@ -130,14 +133,29 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Render a MIDI file to audio as the CMI's channel cards would play it: every note on a card "
             "of its own, 8-bit samples, pitch by the card's clock, analog low-pass. The file ends when "
-            "the last note's release has died away."
+            "the last note's release has died away. Given several inputs or a folder, render each into "
+            "the folder -o names, going on past a bad file; the exit status is 2 if any failed."
         ),
+        epilog=(
+            "examples:\n"
+            "  liquidsky render song.mid -o song.flac\n"
+            "  liquidsky render a.mid b.mid midi/ -o out/ --format flac --jobs 2"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    render.add_argument("source", metavar="SOURCE",
-                        help="a .mid file, or the name of a built-in piece (try 'demo')")
-    render.add_argument("-o", "--output", metavar="OUT", required=True, type=_output_path,
-                        help="the audio file to write, OUT.wav or OUT.flac (the extension picks the "
-                             "format); it appears only once complete")
+    render.add_argument("source", metavar="SOURCE", nargs="+",
+                        help="a .mid file, the name of a built-in piece (try 'demo') or of a score ('liquidsky "
+                             "scores' lists them), or a folder of .mid files; several may be given")
+    render.add_argument("-o", "--output", metavar="OUT", required=True,
+                        help="for one input, the audio file to write, OUT.wav or OUT.flac (the extension "
+                             "picks the format); for several inputs or a folder, the folder to write "
+                             "them to (created if needed), each as NAME.wav or NAME.flac after its input; "
+                             "a file appears only once complete")
+    render.add_argument("--format", choices=("wav", "flac"), type=str.lower, default=None,
+                        help="the format of the files written to an output folder (default wav)")
+    render.add_argument("-j", "--jobs", metavar="N", type=_int_in(1, JOBS_MAX), default=1,
+                        help=f"render up to N inputs at once, each in a process of its own, 1-{JOBS_MAX} "
+                             "(default 1); a bad input is reported and the others go on")
     render.add_argument("--rate", metavar="HZ", type=_int_in(RATE_MIN_HZ, RATE_MAX_HZ, " Hz"), default=44100,
                         help=f"sample rate of the file in Hz, {RATE_MIN_HZ}-{RATE_MAX_HZ} (default 44100)")
     render.add_argument("--model", choices=list(PROFILES), default=DEFAULT_PROFILE, type=str.lower,
@@ -158,8 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
                              f"(default {MAX_DURATION_DEFAULT_S:g}, one hour)")
     render.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary; errors are still reported")
+    from synth.cli_scores import add_style_options
     from synth.cli_voice import add_voice_options
 
+    add_style_options(render)
     add_voice_options(render)
     render.set_defaults(run=_cmd_render)
 
@@ -171,20 +191,22 @@ def build_parser() -> argparse.ArgumentParser:
             "many notes sound at once, and how many would be stolen on a CMI with the given voices."
         ),
     )
-    info.add_argument("source", metavar="SOURCE", help="a .mid file, or the name of a built-in piece")
+    info.add_argument("source", metavar="SOURCE", help="a .mid file, or the name of a built-in piece or score")
     info.add_argument("--json", action="store_true", help="print the description as JSON")
     info.add_argument("--model", choices=list(PROFILES), default=DEFAULT_PROFILE, type=str.lower,
                       help=f"the CMI whose voice count to assume (default {DEFAULT_PROFILE})")
     info.add_argument("--voices", metavar="N", type=_int_in(VOICES_MIN, VOICES_MAX), default=None,
                       help=f"number of voices, {VOICES_MIN}-{VOICES_MAX} (default: the model's own)")
+    add_style_options(info)
     info.set_defaults(run=_cmd_info)
 
     # Further command groups live in modules of their own; each module imports its heavy
     # dependencies inside its handlers, so that --help stays fast.
-    from synth import cli_live, cli_voice
+    from synth import cli_live, cli_scores, cli_voice
 
     cli_voice.register(commands, common)
     cli_live.register(commands, common)
+    cli_scores.register(commands, common)
     return parser
 
 
@@ -208,49 +230,141 @@ def _say_limit(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
+def _too_long_message(name: str, e, max_duration_s: float) -> str:
+    from synth.offline import say_duration
+
+    return (f"{name}: {say_duration(e.n_frames / e.rate_hz)} of audio exceeds --max-duration "
+            f"{_say_limit(max_duration_s)}")
+
+
+def _render_options(args: argparse.Namespace) -> dict:
+    return {
+        "rate_hz": args.rate, "model": args.model, "n_voices": args.voices, "bits": args.bits,
+        "normalize_dbfs": NORMALIZE_DBFS if args.normalize else None,
+        "max_frames": round(args.max_duration * args.rate),
+    }
+
+
+def _summary_line(output: str, report, bits: int, stems_dir: str | None) -> str:
+    peak = "silent" if report.peak_dbfs == float("-inf") else f"peak {report.peak_dbfs:.1f} dBFS"
+    line = (f"wrote {output}: {format_clock(report.duration_s)}, {report.rate_hz} Hz, "
+            f"{bits}-bit stereo, {peak}")
+    if report.n_clipped:
+        line += f", {report.n_clipped:,} samples clipped (use --normalize)"
+    if report.notes_stolen:
+        plural = "" if report.notes_stolen == 1 else "s"
+        line += f", {report.notes_stolen:,} note{plural} stolen"
+    if report.stem_paths:
+        line += f"; {len(report.stem_paths)} stems in {stems_dir}"
+    return line
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
+    from synth.batch import expand_inputs
+
+    batch = len(args.source) > 1 or any(os.path.isdir(s) and s not in _builtin_names() for s in args.source)
+    if batch:
+        inputs, problems = expand_inputs(args.source)
+        return _render_batch(args, inputs, problems)
+    return _render_one(args)
+
+
+def _builtin_names() -> list[str]:
+    from synth.sources import builtin_names
+
+    return builtin_names()
+
+
+def _render_one(args: argparse.Namespace) -> int:
     from synth.cli_voice import voice_set_from_args
-    from synth.offline import TooLongError, render_to_file, say_duration
+    from synth.offline import TooLongError, render_to_file
+    from synth.sinks import SinkError, output_format
     from synth.sources import open_source
 
-    name, midi = open_source(args.source)
+    output_format(args.output)  # an unsupported extension fails before any work
+    if args.format is not None and os.path.splitext(args.output)[1].lower() != f".{args.format}":
+        raise SinkError(f"{args.output}: --format {args.format} does not match the file's extension")
+    [source] = args.source
+    name, midi = open_source(source, args.style, seed=args.seed, tempo_scale=args.tempo_scale)
     voices = voice_set_from_args(args)
-    max_frames = round(args.max_duration * args.rate)
     with _Progress(enabled=not args.quiet and sys.stderr.isatty(), rate_hz=args.rate) as progress:
         try:
-            report = render_to_file(
-                midi, args.output, rate_hz=args.rate, model=args.model, n_voices=args.voices,
-                bits=args.bits, normalize_dbfs=NORMALIZE_DBFS if args.normalize else None,
-                stems_dir=args.stems, progress=progress.update, max_frames=max_frames, name=name, voices=voices,
-            )
+            report = render_to_file(midi, args.output, stems_dir=args.stems, progress=progress.update, name=name,
+                                    voices=voices, **_render_options(args))
         except TooLongError as e:
-            raise TooLongError(
-                f"{name}: {say_duration(e.n_frames / e.rate_hz)} of audio exceeds --max-duration "
-                f"{_say_limit(args.max_duration)}", e.n_frames, e.max_frames, e.rate_hz,
-            ) from None
+            raise TooLongError(_too_long_message(name, e, args.max_duration), e.n_frames, e.max_frames,
+                               e.rate_hz) from None
     if not args.quiet:
-        channels = "stereo"
-        peak = "silent" if report.peak_dbfs == float("-inf") else f"peak {report.peak_dbfs:.1f} dBFS"
-        line = (f"wrote {args.output}: {format_clock(report.duration_s)}, {report.rate_hz} Hz, "
-                f"{args.bits}-bit {channels}, {peak}")
-        if report.n_clipped:
-            line += f", {report.n_clipped:,} samples clipped (use --normalize)"
-        if report.notes_stolen:
-            plural = "" if report.notes_stolen == 1 else "s"
-            line += f", {report.notes_stolen:,} note{plural} stolen"
-        if report.stem_paths:
-            line += f"; {len(report.stem_paths)} stems in {args.stems}"
-        print(line)
+        print(_summary_line(args.output, report, args.bits, args.stems))
+    return EXIT_OK
+
+
+def _batch_error(job, e: BaseException) -> str:
+    """A job's failure as one line (run in the worker: a module-level function, so it can be sent)."""
+    from synth.batch import one_line
+    from synth.offline import TooLongError
+
+    if isinstance(e, TooLongError):
+        return _too_long_message(os.path.basename(job.source), e, job.options["max_frames"] / e.rate_hz)
+    return one_line(e)
+
+
+def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[str]) -> int:
+    from synth.batch import Job, make_output_folder, plan_outputs
+    from synth.cli_voice import voice_set_from_args
+
+    fmt = args.format or "wav"
+    outputs = plan_outputs(inputs, args.output, fmt)
+    voice_set_from_args(args)  # a bad --voice or map is one error now, not one per input
+    make_output_folder(args.output)
+    options = _render_options(args)
+    jobs = [
+        Job(i, source, output, options, tuple(args.voice or ()), args.program_map,
+            None if args.stems is None else os.path.join(args.stems, os.path.splitext(os.path.basename(output))[0]),
+            args.style, args.seed, args.tempo_scale)
+        for i, (source, output) in enumerate(zip(inputs, outputs, strict=True))
+    ]
+    failed = [line for line in problems]
+    for line in problems:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    with _BatchProgress(len(jobs), enabled=not args.quiet and sys.stderr.isatty()) as bar:
+
+        def on_result(result) -> None:
+            job = jobs[result.index]
+            bar.finish(result.index)
+            if result.ok:
+                if not args.quiet:
+                    bar.say(_summary_line(job.output, result.report, args.bits, job.stems_dir), sys.stdout)
+            else:
+                failed.append(job.source)
+                if getattr(args, "debug", False) and result.traceback:
+                    bar.say(result.traceback.rstrip(), sys.stderr)
+                bar.say(f"{PROG}: error: {result.error}", sys.stderr)
+
+        from synth.batch import run_jobs
+
+        run_jobs(jobs, args.jobs, on_result, on_progress=bar.update, describe_error=_batch_error)
+
+    n_inputs = len(jobs) + len(problems)
+    n_failed = len(failed)
+    if n_failed:
+        names = ", ".join(failed[:5]) + (f" and {n_failed - 5} more" if n_failed > 5 else "")
+        print(f"{PROG}: error: {n_failed} of {n_inputs} inputs failed ({names}); "
+              f"{n_inputs - n_failed} written to {args.output}", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.quiet:
+        plural = "" if n_inputs == 1 else "s"
+        print(f"rendered {n_inputs} input{plural} to {args.output}")
     return EXIT_OK
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
     import json
 
+    from synth.cli_scores import source_from_args
     from synth.midifile import describe
-    from synth.sources import open_source
 
-    name, midi = open_source(args.source)
+    name, midi = source_from_args(args)
     n_voices = args.voices or PROFILES[args.model].n_voices
     summary = describe(midi, n_voices)
     if args.json:
@@ -321,6 +435,51 @@ class _Progress:
         if round(total_s, 1) != self.bar.total:
             self.bar.total = round(total_s, 1)
         self.bar.update(done_s - self.bar.n)
+
+
+class _BatchProgress:
+    """One tqdm bar on stderr over every input of a batch, counting files (a render in progress
+    counts as the part of it done), or nothing; lines printed go above the bar."""
+
+    def __init__(self, n_files: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.n_files = n_files
+        self.parts: dict[int, float] = {}
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=n_files, unit="file", file=sys.stderr, leave=False, desc="rendering",
+                            dynamic_ncols=True,
+                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total} files "
+                                       "[{elapsed}<{remaining}]")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def _show(self) -> None:
+        if self.bar is not None:
+            self.bar.update(sum(self.parts.values()) - self.bar.n)
+
+    def update(self, index: int, n_done: int, n_estimated: int) -> None:
+        self.parts[index] = min(1.0, n_done / n_estimated) if n_estimated > 0 else 0.0
+        self._show()
+
+    def finish(self, index: int) -> None:
+        self.parts[index] = 1.0
+        self._show()
+
+    def say(self, line: str, stream) -> None:
+        if self.bar is not None:
+            from tqdm import tqdm
+
+            tqdm.write(line, file=stream)
+        else:
+            print(line, file=stream, flush=True)
 
 
 # --- the entry point -----------------------------------------------------------------------------

@@ -46,7 +46,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
             "libportaudio2) and the sounddevice package (pip install 'liquidsky[live]')."
         ),
     )
-    play.add_argument("source", metavar="SOURCE", help="a .mid file, or the name of a built-in piece (try 'demo')")
+    play.add_argument("source", metavar="SOURCE",
+                      help="a .mid file, or the name of a built-in piece (try 'demo') or of a score")
+    from synth.cli_scores import add_style_options
+
+    add_style_options(play)
     add_output_options(play)
     play.set_defaults(run=_cmd_play)
 
@@ -151,7 +155,7 @@ class _StatusLine:
             self.width = 0
 
 
-def _summary(report, device, recorded: str | None) -> str:
+def _summary(report, device, recorded: str | None, n_dropped: int = 0) -> str:
     from synth.cli import format_clock
 
     plural = "" if report.underruns == 1 else "s"
@@ -161,9 +165,25 @@ def _summary(report, device, recorded: str | None) -> str:
         line += f" ({report.device_underruns} reported by the device, {report.empty_blocks} blocks not ready)"
     if report.notes_stolen:
         line += f", {report.notes_stolen} notes stolen"
+    if n_dropped:
+        line += f", {n_dropped} MIDI messages dropped (they came faster than they could be played)"
     if recorded:
         line += f"; recorded {recorded}"
     return line
+
+
+def _run_keeping_recording(player, sd, device, status, recorder, record_path: str | None):
+    """player.run; when the device goes away mid-way, the recording so far is closed as a complete
+    file and the error says where it is."""
+    from synth import live
+
+    try:
+        return player.run(sd, device.index, on_status=status)
+    except live.DeviceLostError as e:
+        if recorder is None:
+            raise
+        recorder.close()
+        raise live.DeviceLostError(f"{e}; what was played until then is in {record_path}") from None
 
 
 # --- the commands -----------------------------------------------------------------------------------
@@ -171,17 +191,16 @@ def _summary(report, device, recorded: str | None) -> str:
 
 def _cmd_play(args: argparse.Namespace) -> int:
     from synth import live
-    from synth.midifile import timed_events
-    from synth.offline import song_end_frame
+    from synth.cli_scores import source_from_args
+    from synth.midifile import EventStream
     from synth.sinks import AudioFileWriter
-    from synth.sources import open_source
 
+    name, midi = source_from_args(args)  # a bad file or style is named before the device is opened
     sd, device, rate_hz = _open_output("play", args)
-    name, midi = open_source(args.source)
-    events = timed_events(midi, rate_hz)
+    events = EventStream(midi, rate_hz)
     make_engine = _engine_factory(args, rate_hz)
     live.warm_up(make_engine, args.blocksize)
-    feed = live.FileFeed(events, make_engine(), args.blocksize, song_end_frame(midi, rate_hz))
+    feed = live.FileFeed(events, make_engine(), args.blocksize, events.end_frame)
     status = _StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     recorder = AudioFileWriter(args.record, rate_hz, 2) if args.record else None
     try:
@@ -190,7 +209,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"playing {name} on {device.name} ({device.hostapi}); Ctrl-C stops", flush=True)
         try:
-            report = player.run(sd, device.index, on_status=status)
+            report = _run_keeping_recording(player, sd, device, status, recorder, args.record)
         finally:
             status.end()
         if recorder is not None:
@@ -254,12 +273,12 @@ def _cmd_live(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"playing live on {device.name} ({device.hostapi}); Ctrl-C stops", flush=True)
         try:
-            report = player.run(sd, device.index, on_status=status)
+            report = _run_keeping_recording(player, sd, device, status, recorder, args.record)
         finally:
             status.end()
         if recorder is not None:
             recorder.close()
-    print(f"played live {_summary(report, device, args.record)}", flush=True)
+    print(f"played live {_summary(report, device, args.record, inbox.n_dropped)}", flush=True)
     if report.interrupted is not None and type(report.interrupted) is not KeyboardInterrupt:
         raise report.interrupted  # SIGTERM: reported as such; Ctrl-C is how live ends
     return 0

@@ -15,9 +15,11 @@ Tracks are numbered from 0 in TimedEvent and from 1 in error messages (the way p
 
 from __future__ import annotations
 
+import heapq
 import os
 import struct
 from fractions import Fraction
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import mido
@@ -328,69 +330,72 @@ def _tempo_map(changes: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     return segments
 
 
-def _track_ticks(track: mido.MidiTrack) -> list[int]:
-    ticks = []
-    tick = 0
-    for msg in track:
-        tick += int(msg.time)
-        ticks.append(tick)
-    return ticks
+class _TimeBase(NamedTuple):
+    denominator: int  # seconds = numerator / denominator, one denominator for the whole file
+    scale: int  # SMPTE: numerator = tick * scale
+    maps: list[list[tuple[int, int, int]]] | None  # tempo segments per track; None for SMPTE
+    first_tempo_us: int | None  # tempo at the start (of the first track for type 2); None for SMPTE
 
 
-def _timeline(midi: mido.MidiFile) -> _Timeline:
+def _time_base_of(midi: mido.MidiFile) -> _TimeBase:
+    """The file's time base and tempo maps; one pass that keeps only the tempo changes."""
     try:
         kind, ticks_unit, fps = _time_base(midi.ticks_per_beat)
     except ValueError as e:  # only a MidiFile built elsewhere can get here; read_midi checks this
         raise MidiFileError(f"{midi.filename or '<mido.MidiFile>'}: {e}") from None
-    ticks_per_track = [_track_ticks(track) for track in midi.tracks]
-
     if kind == "smpte":
         # Real time per tick, tempo events play no part: s = tick / (fps * ticks_per_frame).
-        denominator = fps.numerator * ticks_unit
-        scale = fps.denominator
-        maps = None
-        first_tempo = None
+        return _TimeBase(fps.numerator * ticks_unit, fps.denominator, None, None)
+
+    def changes_of(indexes: list[int]) -> list[tuple[int, int]]:
+        found = []
+        for i in indexes:
+            tick = 0
+            for msg in midi.tracks[i]:
+                tick += int(msg.time)
+                if msg.type == "set_tempo":
+                    found.append((tick, msg.tempo))
+        found.sort(key=lambda change: change[0])  # stable: track order, then position
+        return found
+
+    if midi.type == 2:
+        # Type 2 tracks are independent sequences: each keeps its own tempo from time 0.
+        maps = [_tempo_map(changes_of([i])) for i in range(len(midi.tracks))]
     else:
-        denominator = ticks_unit * US_PER_SECOND
-        scale = 1
+        shared = _tempo_map(changes_of(list(range(len(midi.tracks)))))
+        maps = [shared] * len(midi.tracks)
+    first = maps[0] if maps else [(0, 0, DEFAULT_TEMPO_US)]
+    first_tempo = [tempo for tick, _, tempo in first if tick == 0][-1]
+    return _TimeBase(ticks_unit * US_PER_SECOND, 1, maps, first_tempo)
 
-        def changes_of(indexes: list[int]) -> list[tuple[int, int]]:
-            found = [
-                (ticks_per_track[i][j], msg.tempo)
-                for i in indexes
-                for j, msg in enumerate(midi.tracks[i])
-                if msg.type == "set_tempo"
-            ]
-            found.sort(key=lambda change: change[0])  # stable: track order, then position
-            return found
 
-        if midi.type == 2:
-            # Type 2 tracks are independent sequences: each keeps its own tempo from time 0.
-            maps = [_tempo_map(changes_of([i])) for i in range(len(midi.tracks))]
-        else:
-            shared = _tempo_map(changes_of(list(range(len(midi.tracks)))))
-            maps = [shared] * len(midi.tracks)
-        first = maps[0] if maps else [(0, 0, DEFAULT_TEMPO_US)]
-        first_tempo = [tempo for tick, _, tempo in first if tick == 0][-1]
+def _track_times(midi: mido.MidiFile, base: _TimeBase, t: int) -> Iterator[tuple[int, int, mido.Message]]:
+    """(time numerator, index in track, message) for every message of track t, in track order."""
+    segments = base.maps[t] if base.maps is not None else None
+    seg = 0
+    tick = 0
+    for j, msg in enumerate(midi.tracks[t]):
+        tick += int(msg.time)
+        if segments is None:
+            yield tick * base.scale, j, msg
+            continue
+        # Ticks only grow along a track, so the segment index only moves forward.
+        while seg + 1 < len(segments) and segments[seg + 1][0] <= tick:
+            seg += 1
+        start_tick, start_num, tempo = segments[seg]
+        yield start_num + (tick - start_tick) * tempo, j, msg
 
+
+def _timeline(midi: mido.MidiFile) -> _Timeline:
+    base = _time_base_of(midi)
     events = []
     end = 0
-    for t, (track, ticks) in enumerate(zip(midi.tracks, ticks_per_track, strict=True)):
-        segments = maps[t] if maps is not None else None
-        seg = 0
-        for j, (msg, tick) in enumerate(zip(track, ticks, strict=True)):
-            if segments is None:
-                num = tick * scale
-            else:
-                # Ticks only grow along a track, so the segment index only moves forward.
-                while seg + 1 < len(segments) and segments[seg + 1][0] <= tick:
-                    seg += 1
-                start_tick, start_num, tempo = segments[seg]
-                num = start_num + (tick - start_tick) * tempo
+    for t in range(len(midi.tracks)):
+        for num, j, msg in _track_times(midi, base, t):
             if msg.type in CHANNEL_TYPES:
                 events.append((num, t, j, msg))
             end = max(end, num)
-    return _Timeline(events, denominator, end, first_tempo)
+    return _Timeline(events, base.denominator, end, base.first_tempo_us)
 
 
 def _is_note_off(msg: mido.Message) -> bool:
@@ -422,17 +427,76 @@ def timed_events(midi: mido.MidiFile | str | os.PathLike[str] | bytes, rate_hz: 
     before everything else, so a repeated key ends before it starts again; otherwise file order,
     track by track. The messages are copies with time = 0.
     """
-    midi = read_midi(midi)
-    if not rate_hz > 0:
-        raise ValueError(f"rate_hz must be positive, not {rate_hz}")
-    timeline = _timeline(midi)
-    rate_num, rate_den = Fraction(rate_hz).as_integer_ratio()  # exact, even for a float rate
-    den = timeline.denominator * rate_den
-    events = sorted(
-        ((_round_ratio(num * rate_num, den), t, j, msg) for num, t, j, msg in timeline.events),
-        key=_sort_key,
-    )
-    return [TimedEvent(frame, t, msg.copy(skip_checks=True, time=0)) for frame, t, _, msg in events]
+    return list(EventStream(midi, rate_hz))
+
+
+class EventStream:
+    """The events of timed_events, made one at a time as they are iterated, in the same order.
+
+    A render walks the file once without a list of every event beside the file itself, so its
+    memory does not grow with the song's length. Iterating again starts again from the start.
+    `last_frame` is the frame of the last event (None when there is none); `end_frame` is the
+    frame of the song's end, its latest event of any kind (end of track, usually), for type 0 and
+    1 files, and None for type 2, whose tracks are separate sequences.
+    """
+
+    def __init__(self, midi: mido.MidiFile | str | os.PathLike[str] | bytes, rate_hz: float) -> None:
+        self.midi = read_midi(midi)
+        if not rate_hz > 0:
+            raise ValueError(f"rate_hz must be positive, not {rate_hz}")
+        self.rate_hz = rate_hz
+        self._base = _time_base_of(self.midi)
+        rate_num, rate_den = Fraction(rate_hz).as_integer_ratio()  # exact, even for a float rate
+        self._rate_num = rate_num
+        self._den = self._base.denominator * rate_den
+        last = None
+        end = 0
+        for t in range(len(self.midi.tracks)):
+            for num, _, msg in _track_times(self.midi, self._base, t):
+                if msg.type in CHANNEL_TYPES:
+                    last = num if last is None else max(last, num)
+                end = max(end, num)
+        self.last_frame = None if last is None else self._frame(last)
+        self.end_frame = None if self.midi.type == 2 else self._frame(end)
+
+    def _frame(self, num: int) -> int:
+        return _round_ratio(num * self._rate_num, self._den)
+
+    def __bool__(self) -> bool:
+        return self.last_frame is not None
+
+    def _track(self, t: int) -> Iterator[tuple[int, int, int, int, mido.Message]]:
+        """Track t's channel events as (frame, 0 for a note-off else 1, track, index, message), sorted.
+
+        Along a track frames never decrease, so only the events of one frame need sorting among
+        themselves (note-offs first).
+        """
+        group: list[tuple[int, int, int, int, mido.Message]] = []
+        for num, j, msg in _track_times(self.midi, self._base, t):
+            if msg.type not in CHANNEL_TYPES:
+                continue
+            frame = self._frame(num)
+            if group and group[0][0] != frame:
+                group.sort(key=_group_key)
+                yield from group
+                group = []
+            group.append((frame, 0 if _is_note_off(msg) else 1, t, j, msg))
+        group.sort(key=_group_key)
+        yield from group
+
+    def __iter__(self) -> Iterator[TimedEvent]:
+        tracks = [self._track(t) for t in range(len(self.midi.tracks))]
+        for frame, _, t, _, msg in heapq.merge(*tracks, key=_group_key):
+            yield TimedEvent(frame, t, msg.copy(skip_checks=True, time=0))
+
+
+def _group_key(event: tuple[int, int, int, int, mido.Message]) -> tuple[int, int, int, int]:
+    return event[:4]
+
+
+def end_frame(midi: mido.MidiFile | str | os.PathLike[str] | bytes, rate_hz: float) -> int | None:
+    """The frame of the song's end (its latest event of any kind); None for a type 2 file."""
+    return EventStream(midi, rate_hz).end_frame
 
 
 # --- summary --------------------------------------------------------------------------------------

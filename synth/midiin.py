@@ -163,7 +163,9 @@ class MidiInput:
             self.inbox.put(message)
 
     def close(self) -> None:
-        self._port.close()
+        # A port whose device was unplugged may fail to close; the session it ends is over anyway.
+        with contextlib.suppress(Exception):
+            self._port.close()
 
     def __enter__(self) -> MidiInput:
         return self

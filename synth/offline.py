@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,11 +73,18 @@ def say_duration(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
-def check_length(events: Sequence, max_frames: int | None, rate_hz: float, name: str = "song") -> None:
+def last_event_frame(events: Iterable) -> int | None:
+    """The frame of the last of time-sorted events: a stream's `last_frame`, else the last item's."""
+    if hasattr(events, "last_frame"):
+        return events.last_frame
+    return events[-1].frame if events else None
+
+
+def check_length(events: Iterable, max_frames: int | None, rate_hz: float, name: str = "song") -> None:
     """Raise TooLongError if the events reach past max_frames (None: no limit)."""
-    if max_frames is None or not events:
+    last = last_event_frame(events)
+    if max_frames is None or last is None:
         return
-    last = events[-1].frame
     if last > max_frames:
         raise TooLongError(
             f"{name}: {say_duration(last / rate_hz)} of audio exceeds the limit of "
@@ -87,7 +94,7 @@ def check_length(events: Sequence, max_frames: int | None, rate_hz: float, name:
 
 
 def render_events(
-    events: Sequence,
+    events: Iterable,
     engine,
     *,
     on_block: ProgressCallback | None = None,
@@ -96,6 +103,9 @@ def render_events(
     end_frame: int | None = None,
 ) -> Iterator[Block]:
     """Play time-sorted events (anything with .frame, .track, .message) through an engine.
+
+    `events` is a sequence, or an iterable with a `last_frame` (synth.midifile.EventStream), which
+    is walked once, so that the events need not all be in memory at once.
 
     Yields Blocks of at most block_frames frames (fresh arrays, the caller may keep them). Each
     event is handled exactly at its frame; the engine's latency is compensated (its first
@@ -124,11 +134,20 @@ class _Loop:
         self.engine = engine
         self.on_block = on_block
         self.block_frames = block_frames
-        self.last_frame = events[-1].frame if events else 0
+        self.last_frame = last_event_frame(events) or 0
         self.end_frame = max(self.last_frame, end_frame or 0)
         self.pos = 0  # engine frames rendered, on the events' time line
         self.to_drop = int(getattr(engine, "latency_frames", 0))
         self.n_done = 0  # output frames yielded
+        # Silence is held back while the events play: the frames after the last sound, from the
+        # first TAIL_GRID_FRAMES boundary past it, are yielded only when more sound follows, so a
+        # song whose last events make no sound (a controller, a program change, a stray event long
+        # after the music) ends where its sound ends. On the grid, so that the block size changes
+        # nothing.
+        self.hold_silence = True
+        self.n_held = 0  # zero frames held, starting at output frame n_done
+        self.sound_grid_end = 0  # the first grid boundary at or after the last sounding output frame
+        self.stems_width: int | None = None
         # Keys still down and pedals still pressed, to release at the end: {(track, channel, key): n}.
         self.held: dict[tuple[int, int, int], int] = {}
         self.pedals: set[tuple[int, int, int]] = set()  # (track, channel, control)
@@ -140,6 +159,16 @@ class _Loop:
                 yield from self.advance(event.frame - self.pos)
             engine.handle(event.message, track=event.track)
             self.note(event.track, event.message)
+
+        self.hold_silence = False
+        if self.n_held and engine.is_silent:
+            # Only silence since the last sound, and none to come: the song ends on the grid after it.
+            self.n_held = min(self.n_held, max(0, self.sound_grid_end - self.n_done))
+            yield from self.release_silence()
+            if self.on_block is not None:
+                self.on_block(self.n_done, self.n_done)
+            return
+        yield from self.release_silence()
 
         tail_limit = seconds_to_frames(TAIL_LIMIT_S, engine.rate_hz)
         # An end of track far past the last event (a broken file) does not keep notes held for long.
@@ -178,10 +207,43 @@ class _Loop:
                 np.array(mix[drop:], dtype=np.float32),
                 None if stems is None else np.array(stems[drop:], dtype=np.float32),
             )
-            self.n_done += n - drop
-            if self.on_block is not None:
-                self.on_block(self.n_done, max(self.n_done, self.end_frame))
-            yield block
+            if self.hold_silence:
+                yield from self.hold(block)
+            else:
+                yield from self.emit(block)
+
+    def emit(self, block: Block) -> Iterator[Block]:
+        self.n_done += len(block.mix)
+        if self.on_block is not None:
+            self.on_block(self.n_done, max(self.n_done, self.end_frame))
+        yield block
+
+    def hold(self, block: Block) -> Iterator[Block]:
+        """Yield the block, keeping back the zero frames from the grid boundary after its last sound."""
+        if block.stems is not None:
+            self.stems_width = block.stems.shape[1]
+        sounding = np.flatnonzero(block.mix.any(axis=1) if block.stems is None else
+                                  block.mix.any(axis=1) | block.stems.any(axis=1))
+        if sounding.size == 0:
+            self.n_held += len(block.mix)
+            return
+        yield from self.release_silence()
+        start = self.n_done
+        sound_end = start + int(sounding[-1]) + 1
+        self.sound_grid_end = -(-sound_end // TAIL_GRID_FRAMES) * TAIL_GRID_FRAMES
+        keep = min(len(block.mix), self.sound_grid_end - start)
+        if keep < len(block.mix):
+            self.n_held = len(block.mix) - keep
+            block = Block(block.mix[:keep], None if block.stems is None else block.stems[:keep])
+        yield from self.emit(block)
+
+    def release_silence(self) -> Iterator[Block]:
+        """The zero frames held back, as blocks of at most block_frames: more sound follows them."""
+        while self.n_held > 0:
+            n = min(self.n_held, self.block_frames)
+            self.n_held -= n
+            stems = None if self.stems_width is None else np.zeros((n, self.stems_width), dtype=np.float32)
+            yield from self.emit(Block(np.zeros((n, 2), dtype=np.float32), stems))
 
     def note(self, track: int, msg: mido.Message) -> None:
         kind = msg.type
@@ -219,10 +281,9 @@ class _Loop:
 
 def song_end_frame(midi: mido.MidiFile, rate_hz: float) -> int | None:
     """The frame of the file's end of track (its length), or None when it has none (type 2)."""
-    try:
-        return seconds_to_frames(midi.length, rate_hz)
-    except (TypeError, ValueError):
-        return None
+    from synth.midifile import end_frame
+
+    return end_frame(midi, rate_hz)
 
 
 def render_to_array(
@@ -239,12 +300,12 @@ def render_to_array(
     `voices` is the voice set to play (default: the General MIDI set, synth.gm.default_voice_set).
     """
     from synth.engine import Engine
-    from synth.midifile import timed_events
+    from synth.midifile import EventStream
 
-    events = timed_events(midi, rate_hz)
+    events = EventStream(midi, rate_hz)
     engine = Engine(model=model, rate_hz=rate_hz, n_voices=n_voices, voices=voices)
     blocks = [b.mix for b in render_events(events, engine, block_frames=block_frames,
-                                           end_frame=song_end_frame(midi, rate_hz))]
+                                           end_frame=events.end_frame)]
     if not blocks:
         return np.zeros((0, 2), dtype=np.float32)
     return np.concatenate(blocks)
@@ -275,14 +336,15 @@ def render_to_file(
     set to play (default: the General MIDI set). Nothing is left on disk if the render fails or is
     interrupted.
     """
-    from synth.midifile import timed_events
+    from synth.midifile import EventStream
     from synth.sinks import output_format
 
     out_path = Path(out_path)
     output_format(out_path)  # an unsupported extension fails before any work
     if name is None:
         name = os.path.basename(getattr(midi, "filename", None) or "song")
-    events = timed_events(midi, rate_hz)
+    # Made one at a time while rendering: memory does not grow with the song's length.
+    events = EventStream(midi, rate_hz)
     check_length(events, max_frames, rate_hz, name)
 
     made_stems_dir = stems_dir is not None and not Path(stems_dir).exists()
@@ -324,7 +386,7 @@ def _render_to_file(midi, out_path: Path, events, rate_hz, model, n_voices, bits
                 ))
 
         blocks = render_events(events, engine, on_block=progress, block_frames=block_frames,
-                               end_frame=song_end_frame(midi, rate_hz))
+                               end_frame=events.end_frame)
         for block in blocks:
             mix_out.write(block.mix)
             for i, stem_out in enumerate(stem_outs):

@@ -107,6 +107,8 @@ class AudioFileWriter:
         if self.path.is_dir():
             raise SinkError(f"{self._name}: is a folder, not a file name")
         if not directory.is_dir():
+            if directory.exists():
+                raise SinkError(f"{self._name}: {os.fspath(directory)} is a file, not a folder")
             raise SinkError(f"{self._name}: the folder {os.fspath(directory)} does not exist")
         try:
             if self._staged:
@@ -320,5 +322,31 @@ def _new_file_mode(path: Path) -> int:
 
 def _reason(e: BaseException) -> str:
     if isinstance(e, OSError) and e.strerror:
-        return e.strerror
-    return str(e).strip() or type(e).__name__
+        return e.strerror.lower()
+    text = str(e).strip()
+    if text.rstrip(".").lower().endswith("system error"):
+        # libsndfile's whole account of a failed write() (ENOSPC, EFBIG): the usual cause is a full disk.
+        return "a system error: is the disk full?"
+    return text or type(e).__name__
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes to a file through a temporary file beside it, renamed in one step when complete.
+
+    A failure (a full disk, Ctrl-C) leaves the target as it was and no temporary file behind.
+    """
+    target = Path(path)
+    name = os.fspath(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as e:
+        raise SinkError(f"{name}: cannot write in {os.fspath(target.parent)} ({_reason(e)})") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, _new_file_mode(target))
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise

@@ -1,4 +1,4 @@
-"""What a piece named on the command line resolves to: a built-in piece or a MIDI file on disk."""
+"""What a piece named on the command line resolves to: a built-in piece, one of the scores, or a MIDI file."""
 
 from __future__ import annotations
 
@@ -18,29 +18,56 @@ BUILTINS: dict[str, Callable[[], mido.MidiFile]] = {
 
 
 class SourceError(ValueError):
-    """A name that is neither a built-in piece nor an existing file."""
+    """A name that is neither a built-in piece, nor a score, nor an existing file."""
 
 
 def builtin_names() -> list[str]:
-    """The names of the built-in pieces, sorted."""
-    return sorted(BUILTINS)
+    """The names of the built-in pieces and of the scores, in that order."""
+    from scores import score_names
+
+    return sorted(BUILTINS) + score_names()
 
 
-def open_source(name_or_path: str | os.PathLike) -> tuple[str, mido.MidiFile]:
-    """Resolve a built-in name or a path to (display name, MIDI file).
+def open_source(name_or_path: str | os.PathLike, style: str | None = None, *, seed: int = 0,
+                tempo_scale: float = 1.0) -> tuple[str, mido.MidiFile]:
+    """Resolve a built-in name, a score's name or a path to (display name, MIDI file).
 
-    The display name is the built-in name, or the file's name without its directory. Reading errors of
-    an existing file are raised by synth.midifile as MidiFileError (a ValueError, like SourceError).
+    With a style other than plain (or a tempo scale other than 1) the piece is arranged first
+    (scores.arrange) and the display name says so: "sonnerie (ominous)". The display name is otherwise
+    the name, or the file's name without its directory. Reading errors of an existing file are raised by
+    synth.midifile as MidiFileError; an unknown style as scores.styles.StyleError (ValueErrors, like
+    SourceError).
     """
     name = os.fspath(name_or_path)
+    arranging = (style not in (None, "plain")) or tempo_scale != 1.0
+    if arranging:
+        from scores.styles import get_style
+
+        get_style(style or "plain")  # an unknown style is named before any file is read
+    display, midi = _open_plain(name)
+    if not arranging:
+        return display, midi
+    from scores.arrange import arrange_midi
+
+    label = style or "plain"
+    if tempo_scale != 1.0:
+        label += f", tempo x{tempo_scale:g}"
+    return f"{display} ({label})", arrange_midi(midi, style or "plain", seed=seed, tempo_scale=tempo_scale)
+
+
+def _open_plain(name: str) -> tuple[str, mido.MidiFile]:
     if name in BUILTINS:
         return name, BUILTINS[name]()
+    from scores.arrange import is_score, score_midi
+
+    if is_score(name):
+        return name, score_midi(name)
     path = Path(name)
     if path.is_dir():
         raise SourceError(f"{name}: is a directory, not a MIDI file")
     if not path.is_file():
         names = ", ".join(builtin_names())
-        raise SourceError(f"no such file or built-in piece: {name!r} (built-in: {names})")
+        raise SourceError(f"no such file, built-in piece or score: {name!r} (built-in: {names})")
     # imported here so that naming a built-in piece never needs the file reader
     from synth.midifile import read_midi
 

@@ -14,7 +14,7 @@ def test_readme_first_screen_gives_the_install_and_test_commands() -> None:
     first_block = re.search(r"```sh\n(.*?)```", README.read_text(), re.S).group(1)
     lines = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
     assert lines == [
-        "pip install . && liquidsky render demo -o demo.wav",
+        "pip install . && liquidsky render sonnerie --style ominous -o sonnerie.wav",
         'pip install ".[test]" && python -m pytest',
     ]
 

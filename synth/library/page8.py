@@ -56,8 +56,11 @@ class ImportReport:
         return self.n_used / self.rate_hz
 
 
-def read_recording(path: str | os.PathLike) -> tuple[np.ndarray, int, int]:
-    """(mono float64 samples, rate in Hz, channels in the file): channels are averaged."""
+def read_recording(path: str | os.PathLike, max_frames: int | None = None) -> tuple[np.ndarray, int, int]:
+    """(mono float64 samples, rate in Hz, channels in the file): channels are averaged.
+
+    With max_frames, only the first max_frames frames are read, however long the file is.
+    """
     import soundfile as sf
 
     path = os.fspath(path)
@@ -66,13 +69,37 @@ def read_recording(path: str | os.PathLike) -> tuple[np.ndarray, int, int]:
     if not os.path.isfile(path):
         raise Page8Error(f"{path}: no such file")
     try:
-        data, rate = sf.read(path, dtype="float64", always_2d=True)
+        data, rate = sf.read(path, frames=-1 if max_frames is None else max_frames, dtype="float64",
+                             always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
-        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise Page8Error(f"{path}: not an audio file that can be read ({detail})") from None
+        raise Page8Error(f"{path}: not an audio file that can be read ({_first_line(e)})") from None
     if data.shape[0] == 0:
         raise Page8Error(f"{path}: the file holds no audio (0 frames)")
+    if not np.all(np.isfinite(data)):
+        raise Page8Error(f"{path}: the recording holds NaN or infinite samples")
     return data.mean(axis=1), int(rate), int(data.shape[1])
+
+
+def recording_length(path: str | os.PathLike) -> tuple[int, int]:
+    """(frames, rate in Hz) of a recording, from its header, without reading its samples."""
+    import soundfile as sf
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise Page8Error(f"{path}: is a folder, not a recording")
+    if not os.path.isfile(path):
+        raise Page8Error(f"{path}: no such file")
+    try:
+        info = sf.info(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+        raise Page8Error(f"{path}: not an audio file that can be read ({_first_line(e)})") from None
+    if info.frames <= 0:
+        raise Page8Error(f"{path}: the file holds no audio (0 frames)")
+    return int(info.frames), int(info.samplerate)
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 def import_recording(
@@ -99,22 +126,25 @@ def import_recording(
     path = os.fspath(path)
     if fit not in FITS:
         raise Page8Error(f"fit must be one of {', '.join(FITS)}, not {fit!r}")
-    x, in_rate, in_channels = read_recording(path)
-    in_frames = len(x)
+    # The length first, from the header: a recording far too long for the RAM is refused, or only
+    # its start read, before its samples take any memory.
+    in_frames, in_rate = recording_length(path)
     n_ram = hw.WAVE_RAM_SAMPLES
     fitted = None
     rate = float(rate_hz)
-    if len(x) * rate / in_rate > n_ram:
+    keep = None
+    if in_frames * rate / in_rate > n_ram:
         fitted = fit
         if fit == "rate":
-            rate = float(fitting_rate_hz(len(x), in_rate, n_ram))
+            rate = float(fitting_rate_hz(in_frames, in_rate, n_ram))
             if rate < MIN_RATE_HZ:
                 raise Page8Error(
-                    f"{path}: {len(x) / in_rate:.1f} s would need a recording rate of {rate:,.0f} Hz to fit, "
+                    f"{path}: {in_frames / in_rate:.1f} s would need a recording rate of {rate:,.0f} Hz to fit, "
                     f"below the card's lowest clock ({MIN_RATE_HZ:,.0f} Hz); use --fit truncate"
                 )
         else:
-            x = x[: int(np.ceil(n_ram * in_rate / rate)) + 1]
+            keep = int(np.ceil(n_ram * in_rate / rate)) + 1
+    x, in_rate, in_channels = read_recording(path, keep)
     y = resample(x, in_rate, rate)[:n_ram]
     if normalize:
         peak = float(np.max(np.abs(y)))

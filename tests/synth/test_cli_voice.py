@@ -359,3 +359,91 @@ def test_user_voice_plays_by_name_in_a_render(tmp_path, capsys):
     spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)), 8 * len(x)))
     peak_hz = np.argmax(spectrum) * rate / (8 * len(x))
     assert abs(1200 * math.log2(peak_hz / 440.0)) < 10
+
+
+# --- bad voices, maps and recordings: one line naming the file -------------------------------------
+
+
+def _ten_minute_wav(path) -> str:
+    """A 10-minute recording, written a minute at a time (8 kHz, 16-bit: 9.6 MB)."""
+    rate = 8000
+    minute = (0.3 * np.sin(2 * np.pi * 220.0 * np.arange(60 * rate) / rate) * 32767).astype(np.int16)
+    with sf.SoundFile(os.fspath(path), "w", samplerate=rate, channels=1, subtype="PCM_16") as f:
+        for _ in range(10):
+            f.write(minute)
+    return os.fspath(path)
+
+
+def test_a_ten_minute_recording_is_refused_in_one_line_before_it_is_read(tmp_path, voice_folder, capsys,
+                                                                         monkeypatch):
+    from synth.library import page8
+
+    path = _ten_minute_wav(tmp_path / "long.wav")
+    monkeypatch.setattr(page8, "read_recording", None)  # reading the samples would fail loudly
+    assert main(["voice", "import", path, "--name", "long"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line == (f"liquidsky: error: {path}: 600.0 s would need a recording rate of 0 Hz to fit, below the "
+                    "card's lowest clock (1,962 Hz); use --fit truncate")
+    assert not voice_folder.exists() or not any(voice_folder.iterdir())
+
+
+def test_a_ten_minute_recording_truncated_reads_only_its_start(tmp_path, capsys, monkeypatch):
+    from synth.library import page8
+
+    path = _ten_minute_wav(tmp_path / "long.wav")
+    asked = []
+    real_read = page8.read_recording
+
+    def reading(path, max_frames=None):
+        asked.append(max_frames)
+        return real_read(path, max_frames)
+
+    monkeypatch.setattr(page8, "read_recording", reading)
+    assert main(["voice", "import", path, "--name", "cut", "--fit", "truncate"]) == 0
+    assert "cut to the first 0.54 s" in capsys.readouterr().out
+    assert asked == [math.ceil(16384 * 8000 / 30200) + 1]  # 4,342 frames of the 4,800,000
+    assert np.count_nonzero(user.load_user_voice("cut").wave[-128:]) > 100
+
+
+def test_a_recording_with_nan_samples_is_one_line(tmp_path, capsys):
+    path = tmp_path / "nan.wav"
+    x = np.sin(np.arange(4000) / 5.0)
+    x[100] = np.nan
+    sf.write(path, x, 8000, subtype="FLOAT")
+    assert main(["voice", "import", str(path), "--name", "nan"]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"liquidsky: error: {path}: the recording holds NaN or infinite samples")
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda data: data[:-100], "truncated voice file"),
+    (lambda data: data[:500] + bytes([data[500] ^ 0xFF]) + data[501:], "damaged voice file (checksum does not match)"),
+    (lambda data: b"not a voice", "not a liquidsky voice file (no LQSKVOIC header)"),
+])
+def test_a_damaged_voice_file_given_to_render_is_one_line_naming_it(tmp_path, capsys, damage, problem):
+    from synth.library.catalog import find_voice
+    from synth.voicefile import voice_to_bytes
+
+    path = tmp_path / "broken.cmv"
+    path.write_bytes(damage(voice_to_bytes(find_voice(MODE4))))
+    out = tmp_path / "out.wav"
+    song = _song(tmp_path / "s.mid", channel=0)
+    assert main(["render", song, "-o", str(out), "--voice", str(path)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"liquidsky: error: {path}: {problem}")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('[programs]\n1 = "grand"\n', "unknown voice 'grand'"),
+    ("[programs\n", "not a valid TOML file"),
+    ('[programs]\n200 = "piano"\n', "program 200 is outside 1-128"),
+])
+def test_a_bad_program_map_is_one_line_naming_it_for_every_input_of_a_batch(tmp_path, capsys, text, problem):
+    map_path = tmp_path / "map.toml"
+    map_path.write_text(text)
+    songs = [_song(tmp_path / f"s{i}.mid", channel=0) for i in range(2)]
+    assert main(["render", *songs, "-o", str(tmp_path / "out"), "--program-map", str(map_path)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"liquidsky: error: {map_path}: ") and problem in line
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import tracemalloc
@@ -457,3 +458,169 @@ def _closest_note(segment: np.ndarray) -> int:
         engine.handle(mido.Message("note_on", note=note, velocity=110))
         scores[note] = float(target @ spectrum(engine.render(segment.size)[:, 0].astype(np.float64)))
     return max(scores, key=scores.get)
+
+
+# --- faults: a device that goes away, a flood of MIDI -------------------------------------------------
+
+
+class _VanishingCard(_FakeCard):
+    """A sound card that calls back for `n_calls` blocks, then is gone (no more callbacks)."""
+
+    def __init__(self, n_calls: int) -> None:
+        super().__init__()
+        self.n_calls = n_calls
+
+    def OutputStream(self, **options):
+        n_calls = self.n_calls
+        stream = _FakeStream(options, True)
+
+        def run() -> None:
+            n = options["blocksize"]
+            out = np.zeros((n, 2), dtype=np.float32)
+            for _ in range(n_calls):
+                options["callback"](out, n, None, _Flags())
+                stream.played.append(out.copy())
+                time.sleep(0.0005)
+
+        stream._run = run
+        self.streams.append(stream)
+        return stream
+
+
+def _cli_with_card(monkeypatch, card) -> None:
+    from synth import cli_live
+
+    class Device:
+        index, name, hostapi, default_rate_hz = 0, "fake", "test", RATE_HZ
+
+    monkeypatch.setattr(cli_live, "_open_output", lambda command, args: (card, Device, RATE_HZ))
+
+
+def test_a_device_that_goes_away_during_play_keeps_the_recording_so_far(monkeypatch, tmp_path, capsys):
+    from synth.cli import main
+
+    monkeypatch.setattr(live, "STALL_S", 0.3)
+    _cli_with_card(monkeypatch, _VanishingCard(n_calls=40))
+    song = tmp_path / "long.mid"
+    _tune(((0.0, 64, 30.0),)).save(song)
+    take = tmp_path / "take.wav"
+    assert main(["play", str(song), "--record", str(take), "--blocksize", str(BLOCK), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"liquidsky: error: the sound card stopped asking for audio (is the JACK server or the device "
+                   f"still there?); what was played until then is in {take}")
+    recorded, rate = sf.read(take, dtype="float32")
+    # What was rendered: at most the blocks played, the ring the render thread got ahead by and the fade.
+    assert 5 * BLOCK < recorded.shape[0] <= (40 + live.RING_BLOCKS_PLAY + 1) * BLOCK + 1000
+    assert np.max(np.abs(recorded[: 5 * BLOCK])) > 0.01  # the note was playing
+    assert np.max(np.abs(recorded[-10:])) < 1e-3  # and ends faded out, not cut
+    assert sorted(os.listdir(tmp_path)) == ["long.mid", "take.wav"]
+
+
+def test_a_device_that_goes_away_during_live_keeps_the_recording_so_far(monkeypatch, tmp_path, capsys):
+    from synth.cli import main
+
+    monkeypatch.setattr(live, "STALL_S", 0.3)
+    _cli_with_card(monkeypatch, _VanishingCard(n_calls=20))
+    take = tmp_path / "take.flac"
+    args = ["live", "--keys", "--record", str(take), "--blocksize", str(BLOCK), "--quiet", "--duration", "30"]
+    from synth import cli_live
+
+    monkeypatch.setattr(cli_live, "_check_terminal", lambda: None)
+    import synth.keys
+
+    class NoKeyboard:
+        def __init__(self, inbox, on_quit) -> None:
+            self.state = type("State", (), {"octave": 4})()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            pass
+
+    monkeypatch.setattr(synth.keys, "KeyboardInput", NoKeyboard)
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip().endswith(f"what was played until then is in {take}")
+    # Blocks the fake card found not ready were played as silence and not rendered: at least a few were.
+    assert sf.info(take).frames > 5 * BLOCK
+
+
+def test_an_inbox_flood_keeps_the_newest_messages_and_counts_the_rest():
+    inbox = live.Inbox(max_messages=4096)
+    for i in range(10_000):
+        inbox.put(mido.Message("note_on", note=i % 128, velocity=1 + i % 127))
+    assert inbox.n_dropped == 10_000 - 4096
+    first = inbox.drain(live.MAX_MESSAGES_PER_BLOCK)
+    assert len(first) == live.MAX_MESSAGES_PER_BLOCK
+    assert first[0][1].note == (10_000 - 4096) % 128  # the oldest kept
+    assert len(inbox.drain()) == 4096 - live.MAX_MESSAGES_PER_BLOCK
+
+
+def test_a_flood_is_handled_a_bounded_number_of_messages_per_block():
+    engine = Engine(rate_hz=RATE_HZ)
+    inbox = live.Inbox()
+    feed = live.LiveFeed(engine, inbox)
+    handled = []
+    real_handle = engine.handle
+
+    def counting(message, track=0):
+        handled.append(message)
+        real_handle(message, track=track)
+
+    engine.handle = counting
+    for i in range(3000):
+        inbox.put(mido.Message("note_on" if i % 2 == 0 else "note_off", note=30 + (i // 2) % 60, channel=i % 16,
+                               velocity=100))
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
+    per_block = []
+    while len(handled) < 3000:
+        before = len(handled)
+        assert feed.fill(out) == BLOCK
+        assert np.all(np.isfinite(out))
+        per_block.append(len(handled) - before)
+    assert max(per_block) == live.MAX_MESSAGES_PER_BLOCK
+    assert len(per_block) == -(-3000 // live.MAX_MESSAGES_PER_BLOCK)
+
+
+def test_ten_thousand_messages_a_second_while_playing_do_not_stop_the_player(tmp_path):
+    card = _FakeCard()
+    inbox = live.Inbox()
+    engine = Engine(rate_hz=RATE_HZ)
+    feed = live.LiveFeed(engine, inbox, max_frames=RATE_HZ)  # one second of audio
+    path = tmp_path / "flood.wav"
+    stop = threading.Event()
+    sent = [0]
+
+    def flood() -> None:
+        # 10 messages every ms: a keyboard's worth of notes, controllers and bends, as fast as a
+        # broken device or a program might send them.
+        kinds = ("note_on", "note_off", "control_change", "pitchwheel")
+        while not stop.is_set():
+            for _ in range(10):
+                i = sent[0]
+                kind = kinds[i % 4]
+                if kind == "control_change":
+                    message = mido.Message(kind, channel=i % 16, control=(7, 10, 11, 64, 74)[i % 5], value=i % 128)
+                elif kind == "pitchwheel":
+                    message = mido.Message(kind, channel=i % 16, pitch=(i * 37) % 16384 - 8192)
+                else:
+                    message = mido.Message(kind, channel=i % 16, note=20 + i % 90, velocity=1 + i % 126)
+                inbox.put(message)
+                sent[0] += 1
+            time.sleep(0.001)
+
+    sender = threading.Thread(target=flood)
+    sender.start()
+    try:
+        with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+            player = live.Player(feed, rate_hz=RATE_HZ, block_frames=BLOCK, ring_blocks=live.RING_BLOCKS_LIVE,
+                                 recorder=recorder)
+            report = player.run(card, None)
+    finally:
+        stop.set()
+        sender.join()
+    assert report.interrupted is None
+    assert sent[0] > 1000
+    recorded, _ = sf.read(path, dtype="float32")
+    assert recorded.shape[0] == report.n_frames_rendered == RATE_HZ
+    assert np.all(np.isfinite(recorded)) and np.max(np.abs(recorded)) > 0.01

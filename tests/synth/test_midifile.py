@@ -448,3 +448,54 @@ def test_describe_all_notes_off_ends_held_and_sustained_notes():
     assert info["peak_polyphony"] == 2
     assert info["duration_s"] == pytest.approx(1.5)
     assert describe(data, 2)["notes_stolen"] == 0
+
+
+# --- streaming -----------------------------------------------------------------------------------
+
+
+def test_the_event_stream_gives_the_events_of_timed_events_in_the_same_order():
+    from fuzz_tools import seeds
+
+    from synth.midifile import EventStream
+
+    for name, data in seeds().items():
+        midi = read_midi(data)
+        for rate_hz in (44100, 22050.5):
+            stream = EventStream(midi, rate_hz)
+            listed = timed_events(midi, rate_hz)
+            assert [(e.frame, e.track, e.message) for e in stream] == [
+                (e.frame, e.track, e.message) for e in listed], name
+            assert stream.last_frame == (listed[-1].frame if listed else None), name
+            assert bool(stream) == bool(listed)
+
+
+def test_the_event_stream_sorts_note_offs_first_within_a_frame_across_tracks():
+    data = header(1, 2, ticks_per_beat(480)) + track(
+        ev(0, 0x90, 60, 100),
+        ev(480, 0x90, 62, 100),  # tick 480: an on written before ...
+        ev(0, 0x80, 60, 0),  # ... an off at the same tick
+        END,
+    ) + track(
+        ev(480, 0x91, 64, 100),
+        ev(0, 0x81, 65, 0),
+        END,
+    )
+    from synth.midifile import EventStream
+
+    assert summary(EventStream(data, RATE_HZ)) == [
+        (0, 0, "note_on", 60),
+        (22050, 0, "off", 60),
+        (22050, 1, "off", 65),
+        (22050, 0, "note_on", 62),
+        (22050, 1, "note_on", 64),
+    ]
+
+
+def test_the_song_end_is_exact_for_smpte_time_and_none_for_type_2():
+    from synth.midifile import end_frame
+
+    smpte = header(0, 1, bytes([0xE7, 40])) + track(ev(0, 0x90, 60, 100), ev(2000, 0xFF, 0x2F, 0x00))
+    assert end_frame(smpte, RATE_HZ) == 2 * RATE_HZ  # 2000 ticks at 25 fps x 40 = 2 s
+    assert end_frame(described_song(), RATE_HZ) == round(1920 / 480 * 0.6 * RATE_HZ)
+    type2 = header(2, 1, ticks_per_beat(480)) + track(ev(0, 0x90, 60, 100), END)
+    assert end_frame(type2, RATE_HZ) is None

@@ -150,11 +150,34 @@ def test_the_loop_stops_on_the_first_grid_frame_where_the_engine_is_silent(laten
     assert engine.n_rendered == len(mix) + latency_frames  # nothing rendered past the end
 
 
-def test_a_song_that_ends_silent_ends_at_its_last_event():
-    engine = FakeEngine()
+def test_a_song_without_sound_renders_no_frames():
+    engine = FakeEngine(latency_frames=10)
     mix, _ = render([Event(777, 0, mido.Message("program_change", program=3))], engine)
-    assert len(mix) == 777
-    assert not mix.any()
+    assert len(mix) == 0
+
+
+@pytest.mark.parametrize("block_frames", [37, 256, 4096])
+@pytest.mark.parametrize("latency_frames", [0, 29])
+def test_no_silence_is_rendered_after_the_last_sound_however_late_the_last_event(block_frames, latency_frames):
+    events = [on(1000, 60), off(1500, 60), Event(50_000, 0, mido.Message("control_change", control=7, value=1))]
+    mix, stems = render(events, FakeEngine(latency_frames, stems=True), block_frames=block_frames)
+    silent_from = 1500 + RELEASE_FRAMES  # 1600
+    assert last_sound(mix) == silent_from - 1
+    assert len(mix) == -(-silent_from // TAIL_GRID_FRAMES) * TAIL_GRID_FRAMES  # 1792, as if the song ended at 1500
+    assert stems.shape == (len(mix), 2)
+    assert max(len(b.mix) for b in render_events(events, FakeEngine(latency_frames), block_frames=block_frames)) \
+        <= block_frames
+
+
+@pytest.mark.parametrize("block_frames", [37, 4096])
+def test_silence_before_and_between_sounds_is_kept(block_frames):
+    events = [on(3000, 60), off(3100, 60), Event(9000, 0, mido.Message("program_change", program=5)),
+              on(20_000, 64), off(20_100, 64)]
+    mix, stems = render(events, FakeEngine(stems=True), block_frames=block_frames)
+    assert first_sound(mix) == 3000
+    assert first_sound(mix[10_000:]) == 10_000
+    assert len(mix) == -(-(20_100 + RELEASE_FRAMES) // TAIL_GRID_FRAMES) * TAIL_GRID_FRAMES
+    assert stems.shape == (len(mix), 2) and np.allclose(stems.sum(axis=1), mix[:, 0], atol=1e-6)
 
 
 def test_no_events_render_nothing():
@@ -275,3 +298,41 @@ def test_render_to_file_writes_the_mix_and_one_stem_per_card(tmp_path):
     assert sf.info(report.stem_paths[0]).frames == report.n_frames
     assert report.duration_s == pytest.approx(report.n_frames / 22050)
     assert sorted(os.listdir(tmp_path)) == ["song.wav", "stems"]
+
+
+def _busy_song(seconds: float) -> mido.MidiFile:
+    """Four channels, each striking a note every 125 ms (32 notes a second), for `seconds`."""
+    midi = mido.MidiFile(ticks_per_beat=480)  # 120 BPM: 960 ticks a second
+    for channel in range(4):
+        track = mido.MidiTrack()
+        midi.tracks.append(track)
+        for k in range(int(seconds * 8)):
+            note = 48 + (k * 7 + channel * 5) % 24
+            track.append(mido.Message("note_on", channel=channel, note=note, velocity=90, time=0 if k == 0 else 10))
+            track.append(mido.Message("note_off", channel=channel, note=note, time=110))
+    return midi
+
+
+@needs_engine
+def test_the_memory_a_render_takes_does_not_grow_with_the_song_length(tmp_path):
+    import tracemalloc
+
+    from synth.offline import render_to_file
+
+    def peak_bytes(seconds: float) -> int:
+        midi = _busy_song(seconds)  # made before measuring: the file itself is the input, not the render's
+        out = tmp_path / f"{seconds}"
+        out.mkdir()
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            # normalising and stems: both go through staged files, not through memory
+            render_to_file(midi, out / "mix.wav", rate_hz=8000, normalize_dbfs=-1.0, stems_dir=out / "stems")
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    peak_bytes(1.0)  # loads the voices and the compiled kernel
+    short, long = peak_bytes(8.0), peak_bytes(32.0)
+    # Four times the song (1,024 more notes, about 0.5 MB as a list of events) adds next to nothing.
+    assert long - short < 200_000, (short, long)

@@ -99,7 +99,7 @@ def test_builtin_name_opens_the_demo():
     name, midi = open_source("demo")
     assert name == "demo"
     assert _file_bytes(midi) == _file_bytes(demo_midi())
-    assert builtin_names() == ["demo"]
+    assert builtin_names() == ["demo", "sonnerie", "trionfo", "laurel"]
 
 
 def test_existing_path_is_read_as_a_midi_file(tmp_path):
@@ -111,11 +111,12 @@ def test_existing_path_is_read_as_a_midi_file(tmp_path):
     assert _peak_polyphony(midi) == _peak_polyphony(demo_midi())
 
 
-def test_unknown_name_raises_a_one_line_error_listing_the_builtins(tmp_path):
+def test_unknown_name_raises_a_one_line_error_listing_the_builtins_and_scores(tmp_path):
     missing = str(tmp_path / "nope.mid")
     with pytest.raises(SourceError) as caught:
         open_source(missing)
-    assert str(caught.value) == f"no such file or built-in piece: {missing!r} (built-in: demo)"
+    assert str(caught.value) == (f"no such file, built-in piece or score: {missing!r} "
+                                 "(built-in: demo, sonnerie, trionfo, laurel)")
     assert isinstance(caught.value, ValueError)
 
 

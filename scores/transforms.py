@@ -1,0 +1,807 @@
+"""Transformations that turn a score ominous or dissonant: each a small pure function from a Score to a Score.
+
+They follow the order of the design notes: mode, harmony, register, time, sound. Every one takes the score
+first and keyword parameters after it, chooses its parts by role (Part.role), and leaves the drum kit's keys
+alone (a part on the drum channel is never re-pitched, whatever roles are asked for). Randomness comes only
+from a `random.Random` passed in as `rng`, so a seed gives the same score every time.
+
+Keys stay within 0-127 in two ways, said again where it matters: a note that is moved (a mode change, an
+inversion, a transposition) is folded back by octaves, because the note must still sound; a note that is
+added (a shadow, a doubling, a cluster) is dropped when it would fall outside, because it only colours.
+
+Added parts take the lowest free channel (Score.free_channel); when all fifteen are taken each function
+says what it does instead (most add their notes to the part they copy).
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+
+import numpy as np
+
+from scores.score import DRUM_CHANNEL, Key, Note, Part, Score
+from synth.hardware import DEFAULT_PROFILE, PROFILES
+
+PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
+LOWEST_KEY, HIGHEST_KEY = 0, 127
+# Added notes fit within the cards of the default model (the IIx's eight), so that they never make it steal.
+CMI_VOICES = PROFILES[DEFAULT_PROFILE].n_voices
+# Notes in the order their dataclass compares them, as a key: many times faster than comparing Notes.
+_IN_ORDER = attrgetter("start", "duration", "pitch", "velocity", "part")
+
+
+class TransformError(ValueError):
+    """A transformation given parameters it cannot use: a factor of zero, an unknown pedal kind."""
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _fold(pitch: int, low: int = LOWEST_KEY, high: int = HIGHEST_KEY) -> int:
+    """The pitch moved by octaves into low..high (a span of at least an octave)."""
+    while pitch < low:
+        pitch += 12
+    while pitch > high:
+        pitch -= 12
+    return pitch
+
+
+def _velocity(velocity: float) -> int:
+    return max(1, min(127, round(velocity)))
+
+
+def _targets(score: Score, roles: Iterable[str]) -> set[str]:
+    """Names of the parts with these roles, never the drum kit."""
+    wanted = set(roles)
+    return {p.name for p in score.parts if p.role in wanted and p.channel != DRUM_CHANNEL}
+
+
+def _key_finder(score: Score) -> Callable[[int], Key]:
+    """Key at a tick; a score without a key map gets one key estimated from its notes."""
+    if score.keys:
+        return lambda tick: score.key_at(tick)
+    from scores.analysis import estimate_key
+
+    estimated = estimate_key(score)
+    return lambda tick: estimated
+
+
+def _unique_name(score: Score, name: str) -> str:
+    taken = {p.name for p in score.parts}
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} {n}" in taken:
+        n += 1
+    return f"{name} {n}"
+
+
+def _add_part(score: Score, name: str, **fields) -> Part | None:
+    """A new part on the lowest free channel, or None when every channel is taken."""
+    channel = score.free_channel()
+    if channel is None:
+        return None
+    return Part(_unique_name(score, name), channel, **fields)
+
+
+def _bars_from(score: Score, tick: int) -> list[int]:
+    """The bar lines from the bar holding `tick` to the end."""
+    bars = score.bar_starts()
+    return bars[max(bisect_right(bars, tick) - 1, 0):]
+
+
+def _outer_line(notes: Iterable[Note], top: bool = True) -> list[Note]:
+    """One note at a time along the top (or bottom) of some notes: the highest (lowest) note of each
+    onset, cut where the next onset begins, so that a copy of it never adds more than one voice.
+    """
+    sign = 1 if top else -1
+    first: dict[int, Note] = {}
+    for n in notes:
+        if n.start not in first or sign * n.pitch > sign * first[n.start].pitch:
+            first[n.start] = n
+    starts = sorted(first)
+    line = []
+    for t, later in zip(starts, [*starts[1:], None], strict=False):
+        n = first[t]
+        if later is not None and n.end > later:
+            n = Note(n.start, later - n.start, n.pitch, n.velocity, n.part)
+        line.append(n)
+    return line
+
+
+def _top_notes(notes: Iterable[Note]) -> list[Note]:
+    return _outer_line(notes, top=True)
+
+
+def _bottom_notes(notes: Iterable[Note]) -> list[Note]:
+    return _outer_line(notes, top=False)
+
+
+def _heard(notes: Iterable[Note]) -> list[Note]:
+    """The notes as a MIDI file plays them: each cut where the next note on its key and part begins."""
+    by_key: dict[tuple[str, int], list[Note]] = defaultdict(list)
+    for n in notes:
+        by_key[n.part, n.pitch].append(n)
+    heard = []
+    for same in by_key.values():
+        same.sort(key=_IN_ORDER)
+        for n, later in zip(same, [*same[1:], None], strict=True):
+            if later is not None and n.start < later.start < n.end:
+                n = Note(n.start, later.start - n.start, n.pitch, n.velocity, n.part)
+            heard.append(n)
+    return sorted(heard, key=_IN_ORDER)
+
+
+def _fit(score: Score, added: Iterable[Note], max_voices: int | None, *, split: bool = False) -> list[Note]:
+    """The added notes that fit, in order, with the score's notes and each other, within `max_voices`.
+
+    A note is kept from its onset to the first tick where it would make more than `max_voices` notes
+    sound (the CMI would then steal a card), and dropped if that leaves less than an eighth (or less than
+    itself, if it is shorter). With `split`, a held note (a drone) also sounds again, struck anew,
+    wherever a beat or more of room opens later within its length. None means no limit.
+    """
+    added = sorted(added, key=_IN_ORDER)
+    if max_voices is None or not added:
+        return added
+    size = max(max(n.end for n in added), score.end) + 1
+    counts = np.zeros(size + 1, dtype=np.int32)
+    heard = _heard(score.notes)
+    np.add.at(counts, [n.start for n in heard], 1)
+    np.add.at(counts, [n.end for n in heard], -1)
+    counts = np.cumsum(counts)
+    shortest, beat = score.ticks(0.5), score.ticks(1.0)
+    kept = []
+    for n in added:
+        room = np.concatenate(([False], counts[n.start:n.end] < max_voices, [False])).astype(np.int8)
+        edges = np.diff(room)
+        runs = list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+        for begin, stop in runs:
+            at_onset = begin == 0 and stop - begin >= min(shortest, n.duration)
+            if at_onset or (split and stop - begin >= beat):
+                piece = Note(n.start + int(begin), int(stop - begin), n.pitch, n.velocity, n.part)
+                counts[piece.start:piece.end] += 1
+                kept.append(piece)
+            if not split:
+                break
+    return kept
+
+
+def _copy_onto_new_part(score: Score, sources: list[Note], copies: list[Note], name: str, role: str,
+                        program: int | None, volume: int | None = None, bend_cents: float = 0.0,
+                        max_voices: int | None = CMI_VOICES, split: bool = False) -> Score:
+    """Put copies of some notes on a new part (program and volume of the first source part unless given),
+    those that fit within `max_voices` (see _fit).
+
+    With no channel free the copies join the part of the note they copy, unless they are detuned (a bend
+    would detune the whole part): then they are left out.
+    """
+    copies = _fit(score, copies, max_voices, split=split)
+    if not copies:
+        return score
+    first = score.part(sources[0].part)
+    part = _add_part(score, name, program=first.program if program is None else program, role=role,
+                     volume=first.volume if volume is None else volume, pan=first.pan, bend_cents=bend_cents)
+    if part is None:
+        if bend_cents:
+            return score
+        return score.with_notes([*score.notes, *copies])
+    moved = [Note(c.start, c.duration, c.pitch, c.velocity, part.name) for c in copies]
+    return score.with_notes([*score.notes, *moved], [*score.parts, part])
+
+
+# --- mode ---------------------------------------------------------------------------------------------
+
+# Degrees are semitones above the local tonic. Each map sends the notes of the major and minor scales (with
+# minor's raised sixth and seventh) onto the target scale and leaves chromatic notes where they are.
+_PHRYGIAN = {2: 1, 4: 3, 9: 8, 11: 10}  # scale 0 1 3 5 7 8 10
+_LOCRIAN = {2: 1, 4: 3, 7: 6, 9: 8, 11: 10}  # scale 0 1 3 5 6 8 10
+_NATURAL_MINOR = {4: 3, 9: 8, 11: 10}  # scale 0 2 3 5 7 8 10, applied only where the key is major
+_HARMONIC_MINOR = {9: 8, 10: 11}  # the augmented second between the lowered sixth and the leading tone
+
+
+def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], *, only_mode: str | None = None,
+                   new_mode: str | None = None) -> Score:
+    names = _targets(score, roles)
+    key_at = _key_finder(score)
+    notes = []
+    for n in score.notes:
+        key = key_at(n.start)
+        if n.part in names and (only_mode is None or key.mode == only_mode):
+            degree = (n.pitch - key.tonic_pc) % 12
+            n = Note(n.start, n.duration, _fold(n.pitch + mapping.get(degree, degree) - degree), n.velocity, n.part)
+        notes.append(n)
+    keys = score.keys
+    if new_mode is not None:
+        keys = tuple(Key(k.tick, k.tonic_pc, new_mode) if only_mode in (None, k.mode) else k for k in keys)
+    return score.with_notes(notes).replace(keys=keys)
+
+
+def phrygian(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
+    """Every note of the chosen parts onto the Phrygian scale of its local tonic: over D, E becomes E-flat.
+
+    The second degree is lowered in every key; in a major key the third, sixth and seventh too, and in a
+    minor key its raised sixth and seventh, so that the whole scale is Phrygian. Notes outside the key stay;
+    moved notes fold by octaves into 0-127. The key map's modes become minor (the nearest signature).
+    """
+    return _remap_degrees(score, _PHRYGIAN, roles, new_mode="minor")
+
+
+def locrian(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
+    """As phrygian, and the fifth lowered too: over D, A becomes A-flat (scale 0 1 3 5 6 8 10)."""
+    return _remap_degrees(score, _LOCRIAN, roles, new_mode="minor")
+
+
+def major_to_minor(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
+    """Major-key passages into the natural minor on the same tonic (third, sixth, seventh lowered).
+
+    Passages already in a minor key are left as they are; the key map's major keys become minor.
+    """
+    return _remap_degrees(score, _NATURAL_MINOR, roles, only_mode="major", new_mode="minor")
+
+
+def harmonic_minor(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
+    """The harmonic-minor colour: the sixth degree lowered and the seventh raised to a leading tone.
+
+    In a minor key this makes the augmented second of harmonic minor (over D: B-flat to C-sharp); in a
+    major key only the sixth is lowered (harmonic major), which gives the same step.
+    """
+    return _remap_degrees(score, _HARMONIC_MINOR, roles)
+
+
+def invert(score: Score, *, role: str = "melody") -> Score:
+    """A role's notes inverted about the tonic: each interval above the tonic becomes the same below.
+
+    The axis is the local tonic in the octave nearest the role's mean pitch, so the line keeps its register;
+    notes pushed outside 0-127 fold by octaves. Other parts are untouched.
+    """
+    names = _targets(score, (role,))
+    chosen = [n for n in score.notes if n.part in names]
+    if not chosen:
+        return score
+    centre = sum(n.pitch for n in chosen) / len(chosen)
+    key_at = _key_finder(score)
+    notes = []
+    for n in score.notes:
+        if n.part in names:
+            tonic = key_at(n.start).tonic_pc
+            axis = tonic + 12 * round((centre - tonic) / 12)
+            n = Note(n.start, n.duration, _fold(2 * axis - n.pitch), n.velocity, n.part)
+        notes.append(n)
+    return score.with_notes(notes)
+
+
+# --- harmony ------------------------------------------------------------------------------------------
+
+
+def _shifted_copies(notes: Iterable[Note], interval: int, velocity_scale: float) -> list[Note]:
+    return [Note(n.start, n.duration, n.pitch + interval, _velocity(n.velocity * velocity_scale), n.part)
+            for n in notes if LOWEST_KEY <= n.pitch + interval <= HIGHEST_KEY]
+
+
+def tritone_shadow(score: Score, *, interval: int = -6, velocity_scale: float = 0.45,
+                   roles: Sequence[str] = ("melody",), program: int | None = None, top_only: bool = True,
+                   max_voices: int | None = CMI_VOICES) -> Score:
+    """A soft copy of the chosen parts a tritone away (+-6 semitones) on a new part of role "shadow".
+
+    With `top_only` only the highest note of each onset is copied, so a part playing chords gets one shadow
+    line. Copies outside 0-127 are dropped, and so are those that would make more than `max_voices` notes
+    sound at once (cut short where they would, if an eighth or more is left). The new part takes the first
+    source part's program unless `program` is given; with no channel free the shadow notes join the part
+    they copy.
+    """
+    return _parallel(score, interval, velocity_scale, roles, program, top_only, "tritone shadow", max_voices)
+
+
+def parallel_fifths(score: Score, *, interval: int = -7, velocity_scale: float = 0.6,
+                    roles: Sequence[str] = ("melody",), program: int | None = None, top_only: bool = True,
+                    max_voices: int | None = CMI_VOICES) -> Score:
+    """The archaic organum: the chosen parts doubled a fifth below (interval -7; -5 for fourths) on a new part.
+
+    As tritone_shadow in everything else: top line only by default, copies outside 0-127 or beyond
+    `max_voices` dropped, the notes joining their own part when no channel is free.
+    """
+    return _parallel(score, interval, velocity_scale, roles, program, top_only, "organum", max_voices)
+
+
+def _parallel(score: Score, interval: int, velocity_scale: float, roles: Sequence[str], program: int | None,
+              top_only: bool, name: str, max_voices: int | None) -> Score:
+    names = _targets(score, roles)
+    sources = [n for n in _heard(score.notes) if n.part in names]
+    if top_only:
+        by_part: dict[str, list[Note]] = defaultdict(list)
+        for n in sources:
+            by_part[n.part].append(n)
+        sources = sorted((n for ns in by_part.values() for n in _top_notes(ns)), key=_IN_ORDER)
+    return _copy_onto_new_part(score, sources, _shifted_copies(sources, interval, velocity_scale), name, "shadow",
+                               program, max_voices=max_voices)
+
+
+def minor_second_smear(score: Score, *, interval: int = 1, velocity_scale: float = 0.3,
+                       roles: Sequence[str] = ("melody",), program: int | None = 48,
+                       max_voices: int | None = CMI_VOICES, rng: random.Random | None = None) -> Score:
+    """A very soft note a minor second from the chosen line, held through each bar, on a new "shadow" part.
+
+    In every bar the note of the line sounding at the bar line (else its first note in the bar) gets a
+    neighbour `interval` semitones away, held to the next bar line. With an `rng` the neighbour falls above
+    or below at random, bar by bar. Program 48 (strings) by default, for the sustain. Smears outside 0-127
+    are dropped; where more than `max_voices` notes would sound the smear stops, and starts again where a
+    beat or more of room opens. With no channel free the smear joins the line's part.
+    """
+    names = _targets(score, roles)
+    line = _top_notes(n for n in _heard(score.notes) if n.part in names)
+    if not line:
+        return score
+    starts = [n.start for n in line]
+    bars = score.bar_starts()
+    sources, copies = [], []
+    for i, bar in enumerate(bars):
+        stop = bars[i + 1] if i + 1 < len(bars) else score.end
+        j = bisect_right(starts, bar) - 1
+        if not (j >= 0 and line[j].end > bar):  # nothing sounds at the bar line: the first note in the bar
+            j = bisect_right(starts, bar - 1)
+            if j >= len(line) or line[j].start >= stop:
+                continue
+        note = line[j]
+        step = interval if rng is None else rng.choice((interval, -interval))
+        begin = max(bar, note.start)
+        if LOWEST_KEY <= note.pitch + step <= HIGHEST_KEY and stop > begin:
+            sources.append(note)
+            copies.append(Note(begin, stop - begin, note.pitch + step, _velocity(note.velocity * velocity_scale),
+                               note.part))
+    return _copy_onto_new_part(score, sources, copies, "smear", "shadow", program, max_voices=max_voices,
+                               split=True)
+
+
+def clusters(score: Score, *, min_beats: float = 2.0, intervals: Sequence[int] = (1, 2),
+             velocity_scale: float = 0.5, roles: Sequence[str] = ("melody", "inner", "bass", "pedal"),
+             max_voices: int | None = CMI_VOICES) -> Score:
+    """Tone clusters on long notes: each note of at least `min_beats` gains neighbours `intervals` semitones away.
+
+    Only the highest long note of each onset (across the chosen parts) is clustered, so a chord gains two
+    notes, not eight; a note counts as long for as long as it is heard (until the next note on its key in
+    its part). The added notes join the note's own part, softer by `velocity_scale`; those outside 0-127,
+    and those that would make more than `max_voices` notes sound at once, are dropped.
+    """
+    names = _targets(score, roles)
+    heard = _heard(n for n in score.notes if n.part in names)
+    long_notes = _top_notes(n for n in heard if n.duration >= score.ticks(min_beats))
+    added = [Note(n.start, n.duration, n.pitch + step, _velocity(n.velocity * velocity_scale), n.part)
+             for n in long_notes for step in intervals if LOWEST_KEY <= n.pitch + step <= HIGHEST_KEY]
+    return score.with_notes([*score.notes, *_fit(score, added, max_voices)])
+
+
+def bitonality(score: Score, *, interval: int = -6, roles: Sequence[str] = ("melody",), span_bars: int = 0,
+               chance: float = 0.5, rng: random.Random | None = None) -> Score:
+    """The chosen parts transposed `interval` semitones (a tritone by default) against the accompaniment.
+
+    With `span_bars` > 0 the piece is cut into spans of that many bars and only some spans are transposed:
+    each with probability `chance` by the `rng` (every other span, from the second, without one), so the
+    second key comes and goes by phrases. Transposed notes fold by octaves into 0-127.
+    """
+    names = _targets(score, roles)
+    if not names:
+        return score
+    bars = score.bar_starts()
+    if span_bars > 0 and bars:
+        span_starts = bars[::span_bars]
+        chosen = [(i % 2 == 1) if rng is None else rng.random() < chance for i in range(len(span_starts))]
+
+        def moved(tick: int) -> bool:
+            return chosen[max(bisect_right(span_starts, tick) - 1, 0)]
+    else:
+
+        def moved(tick: int) -> bool:
+            return True
+
+    notes = [Note(n.start, n.duration, _fold(n.pitch + interval), n.velocity, n.part)
+             if n.part in names and moved(n.start) else n for n in score.notes]
+    return score.with_notes(notes)
+
+
+# --- register and drones ------------------------------------------------------------------------------
+
+_PEDAL_INTERVALS = {"tonic": (0,), "tonic_flat2": (0, 1), "tritone": (0, 6)}
+PEDAL_LOW_KEY = 36  # C2: the pedal's tonic is the first one from here up, an organ's 16-foot register
+
+
+def pedal(score: Score, *, kind: str = "tonic", every_bars: int = 1, velocity: int = 40, program: int = 19,
+          low_key: int = PEDAL_LOW_KEY, max_voices: int | None = CMI_VOICES) -> Score:
+    """A drone on a new "pedal" part: the local tonic (kind "tonic"), tonic and flat second ("tonic_flat2")
+    or tonic and tritone ("tritone"), held and struck again every `every_bars` bars.
+
+    It runs from the bar of the first pitched note to the end, following key changes at each stroke; the
+    tonic is the first one at or above `low_key`. Program 19 (church organ) by default. Where more than
+    `max_voices` notes would sound the drone stops, and is struck again where a beat or more of room opens.
+    With no channel free the drone joins the lowest-sounding pitched part. A score with no pitched notes is
+    left as it is.
+    """
+    if kind not in _PEDAL_INTERVALS:
+        raise TransformError(f"unknown pedal kind {kind!r} (kinds: {', '.join(_PEDAL_INTERVALS)})")
+    if every_bars < 1:
+        raise TransformError(f"a pedal struck every {every_bars} bars")
+    pitched = [n for n in score.notes if n.part in _targets(score, PITCHED_ROLES)]
+    if not pitched:
+        return score
+    strokes = _bars_from(score, min(n.start for n in pitched))[::every_bars]
+    key_at = _key_finder(score)
+    part = _add_part(score, "pedal", program=program, role="pedal", volume=100)
+    if part is None:
+        by_part: dict[str, list[int]] = defaultdict(list)
+        for n in pitched:
+            by_part[n.part].append(n.pitch)
+        name = min(by_part, key=lambda p: sum(by_part[p]) / len(by_part[p]))
+        parts = list(score.parts)
+    else:
+        name = part.name
+        parts = [*score.parts, part]
+    drone = []
+    for i, start in enumerate(strokes):
+        stop = strokes[i + 1] if i + 1 < len(strokes) else score.end
+        tonic = low_key + (key_at(start).tonic_pc - low_key) % 12
+        for step in _PEDAL_INTERVALS[kind]:
+            if stop > start and tonic + step <= HIGHEST_KEY:
+                drone.append(Note(start, stop - start, tonic + step, _velocity(velocity), name))
+    drone = _fit(score, drone, max_voices, split=True)
+    if not drone:
+        return score
+    return score.with_notes([*score.notes, *drone], parts)
+
+
+DOUBLING_LOW_KEY = 24  # C1: below it a doubling is felt more than heard (a guess)
+
+
+def octave_doubling(score: Score, *, octaves: Sequence[int] = (-1,), roles: Sequence[str] = ("bass",),
+                    velocity_scale: float = 0.55, bottom_only: bool = True, program: int | None = None,
+                    low_key: int = DOUBLING_LOW_KEY, max_voices: int | None = CMI_VOICES) -> Score:
+    """The chosen parts doubled one or two octaves down (octaves -1, -2) on a new part of role "bass".
+
+    With `bottom_only` only the lowest note of each onset is doubled. Doublings below `low_key` (C1), or
+    that would make more than `max_voices` notes sound, are dropped. With no channel free they join the
+    part they double.
+    """
+    names = _targets(score, roles)
+    sources = [n for n in _heard(score.notes) if n.part in names]
+    if bottom_only:
+        by_part: dict[str, list[Note]] = defaultdict(list)
+        for n in sources:
+            by_part[n.part].append(n)
+        sources = sorted((n for ns in by_part.values() for n in _bottom_notes(ns)), key=_IN_ORDER)
+    copies = [c for octave in octaves for c in _shifted_copies(sources, 12 * octave, velocity_scale)
+              if c.pitch >= low_key]
+    return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program, max_voices=max_voices)
+
+
+def hollow_spacing(score: Score, *, melody_octaves: int = 2, bass_octaves: int = -2, low_key: int = 24,
+                   high_key: int = 108) -> Score:
+    """Hollow spacing: the melody moved up and the bass down by octaves, leaving the middle empty.
+
+    Notes that would leave `low_key`..`high_key` (C1-C8, the piano's span) fold back by octaves.
+    """
+    up, down = _targets(score, ("melody",)), _targets(score, ("bass",))
+
+    def moved(n: Note) -> Note:
+        shift = 12 * melody_octaves if n.part in up else 12 * bass_octaves if n.part in down else 0
+        return Note(n.start, n.duration, _fold(n.pitch + shift, low_key, high_key), n.velocity, n.part) if shift else n
+
+    return score.with_notes(moved(n) for n in score.notes)
+
+
+# --- time ---------------------------------------------------------------------------------------------
+
+
+def tempo_scale(score: Score, *, factor: float) -> Score:
+    """Every tempo multiplied by `factor` (0.7 = slower, a march's ~1.1 = faster); the notes keep their ticks."""
+    if not factor > 0:
+        raise TransformError(f"a tempo factor of {factor:g}")
+    return score.replace(tempos=tuple((tick, round(bpm * factor, 3)) for tick, bpm in score.tempos))
+
+
+def augmentation(score: Score, *, role: str = "melody", factor: float = 2.0) -> Score:
+    """A role's notes stretched in time by `factor` from the start of the piece (a cantus firmus in long notes).
+
+    The piece keeps its length: stretched notes that would start after its end are dropped, and the last
+    one is cut at the end. Other parts are untouched.
+    """
+    if not factor > 0:
+        raise TransformError(f"an augmentation factor of {factor:g}")
+    names = _targets(score, (role,))
+    notes = []
+    for n in score.notes:
+        if n.part in names:
+            start = round(n.start * factor)
+            if start >= score.end:
+                continue
+            n = Note(start, max(1, min(round(n.duration * factor), score.end - start)), n.pitch, n.velocity, n.part)
+        notes.append(n)
+    return score.with_notes(notes)
+
+
+@dataclass(frozen=True)
+class _Bar:
+    """One bar before and after re-metering, and where its beats land (fractions of the bar)."""
+
+    old_start: int
+    old_length: int
+    new_start: int
+    new_length: int
+    numerator: int
+    denominator: int
+    points: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
+
+
+class _TimeMap:
+    """Old ticks to new ticks, bar by bar, piecewise linear between each bar's beat points."""
+
+    def __init__(self, bars: list[_Bar]) -> None:
+        self.bars = bars
+        self.starts = [b.old_start for b in bars]
+
+    def __call__(self, tick: int) -> int:
+        if not self.bars:
+            return tick
+        bar = self.bars[max(bisect_right(self.starts, tick) - 1, 0)]
+        into = tick - bar.old_start
+        if into >= bar.old_length:  # past the last bar: time runs on as before
+            return bar.new_start + bar.new_length + into - bar.old_length
+        fraction = into / bar.old_length
+        for (x0, y0), (x1, y1) in zip(bar.points, bar.points[1:], strict=False):
+            if fraction <= x1:
+                return bar.new_start + round((y0 + (fraction - x0) / (x1 - x0) * (y1 - y0)) * bar.new_length)
+        return bar.new_start + bar.new_length
+
+    def metres(self) -> tuple[tuple[int, int, int], ...]:
+        out: list[tuple[int, int, int]] = []
+        for b in self.bars:
+            if not out or out[-1][1:] != (b.numerator, b.denominator):
+                out.append((b.new_start, b.numerator, b.denominator))
+        return tuple(out)
+
+
+def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float, float], ...] | None],
+             keep_roles: Sequence[str] = ()) -> Score:
+    """Bars of three beats that `squeeze(index, numerator, denominator)` gives beat points for become bars of
+    two (the points say where the three beats fall in the new bar); all else moves along with them.
+
+    Notes of the `keep_roles` parts keep their own rhythm: within each section (from a key or metre change
+    to the next) they run on from the section's new start at their old spacing, and are cut where the
+    section now ends; in sections not re-metered they stay with the rest.
+    """
+    bars: list[_Bar] = []
+    new = 0
+    starts = score.bar_starts()
+    for i, old in enumerate(starts):
+        numerator, denominator = score.metre_at(old)
+        length = (starts[i + 1] if i + 1 < len(starts) else old + score.bar_ticks(numerator, denominator)) - old
+        points = squeeze(i, numerator, denominator) if numerator == 3 else None
+        if points is None:
+            bars.append(_Bar(old, length, new, length, numerator, denominator))
+        else:
+            bars.append(_Bar(old, length, new, length * 2 // 3, 2, denominator, points))
+        new += bars[-1].new_length
+    remap = _TimeMap(bars)
+    kept = _targets(score, keep_roles)
+    sections = sorted({0, *(k.tick for k in score.keys), *(m[0] for m in score.metres)})
+    notes = []
+    for n in score.notes:
+        if n.part in kept:
+            i = bisect_right(sections, n.start) - 1
+            old_stop = sections[i + 1] if i + 1 < len(sections) else score.end
+            start = remap(sections[i]) + n.start - sections[i]
+            stop = remap(old_stop)
+            if start < stop:
+                notes.append(Note(start, min(n.duration, stop - start), n.pitch, n.velocity, n.part))
+            continue
+        start, end = remap(n.start), remap(n.end)
+        notes.append(Note(start, max(1, end - start), n.pitch, n.velocity, n.part))
+    return Score(
+        title=score.title, parts=score.parts, notes=tuple(notes),
+        tempos=tuple(sorted({remap(t): bpm for t, bpm in score.tempos}.items())),
+        metres=remap.metres() or score.metres,
+        keys=tuple(Key(remap(k.tick), k.tonic_pc, k.mode) for k in score.keys),
+        after=score.after, end=remap(score.end),
+    )
+
+
+# Where the three beats of a triple bar fall in the two beats of a march bar, as fractions of the bar.
+MARCH_PATTERNS = {
+    "even": ((0.0, 0.0), (1 / 3, 1 / 2), (2 / 3, 3 / 4), (1.0, 1.0)),  # beats at 0, 1, 1.5: quarter, two eighths
+    "dotted": ((0.0, 0.0), (1 / 3, 3 / 4), (2 / 3, 7 / 8), (1.0, 1.0)),  # 0, 1.5, 1.75: long, short, short
+}
+
+
+def remeter_as_march(score: Score, *, pattern: str = "even", ground_role: str = "ground") -> Score:
+    """A triple-metre score as a duple march: every bar of three beats becomes a bar of two.
+
+    Pattern "even" puts the three beats at 0, 1 and 1.5 of the 2/4 bar, "dotted" at 0, 1.5 and 1.75
+    (long-short-short); what lies between beats is stretched or squeezed with them, and time signatures,
+    tempo changes and keys move to the new bar lines. Bars not in triple metre keep their length. The
+    `ground_role` parts are not re-metered: they keep one note per beat as before, each section (from a key
+    or metre change to the next) starting where the section now starts and cut where it ends, so a
+    three-beat ground runs in polymeter against the march and meets its bar line again every three 2/4
+    bars (every 12 beats against 4/4).
+    """
+    if pattern not in MARCH_PATTERNS:
+        raise TransformError(f"unknown march pattern {pattern!r} (patterns: {', '.join(MARCH_PATTERNS)})")
+    points = MARCH_PATTERNS[pattern]
+    return _remeter(score, lambda i, num, den: points, keep_roles=(ground_role,))
+
+
+def limping_waltz(score: Score, *, every: int = 4, pattern: str = "even") -> Score:
+    """A waltz that limps: every `every`-th bar of three beats loses a beat (3/4 3/4 3/4 2/4 ...).
+
+    The short bar keeps all its notes, its three beats squeezed into two as remeter_as_march's `pattern`
+    places them; the time signatures say 3/4 and 2/4 in turn. Every part limps, the ground too.
+    """
+    if every < 1:
+        raise TransformError(f"a limp every {every} bars")
+    if pattern not in MARCH_PATTERNS:
+        raise TransformError(f"unknown march pattern {pattern!r} (patterns: {', '.join(MARCH_PATTERNS)})")
+    points = MARCH_PATTERNS[pattern]
+    return _remeter(score, lambda i, num, den: points if i % every == every - 1 else None)
+
+
+SNARE_KEY = 38  # General MIDI acoustic snare
+TIMPANI_PROGRAM = 47  # General MIDI timpani (0-based)
+TIMPANI_LOW_KEY = 45  # A2: the timpani's tonic is the first from here up (A2-G#3), its dominant a fourth below
+# One 2/4 bar of the snare: a dotted-eighth and sixteenth on each beat, the downbeat accented (beats, velocity).
+SNARE_BAR = ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.75, 0.55))
+SNARE_FILL = ((0.0, 1.0), (0.75, 0.55), (1.0, 0.6), (1.25, 0.7), (1.5, 0.8), (1.75, 0.9))  # a bar into the next
+
+
+def march_ostinato(score: Score, *, snare_velocity: int = 80, timpani_velocity: int = 80, timpani: bool = True,
+                   fill_every: int = 4, fill_chance: float = 0.5, max_voices: int | None = CMI_VOICES,
+                   rng: random.Random | None = None) -> Score:
+    """A march's snare and timpani under the score, from the bar of its first note to its end.
+
+    The snare (key 38 on the drum channel, joining a drum part if the score has one) plays a dotted
+    rhythm every two beats, and every `fill_every`-th bar a sixteenth-note fill, chosen by the `rng` with
+    probability `fill_chance` (always without one). The timpani (program 47, a new part of role "drums", so
+    that no pitch transformation retunes it) strike the local tonic on the bar's first beat and its
+    dominant on the second; with no channel free the timpani are left out. Strokes that would make more
+    than `max_voices` notes sound at once are left out too.
+    """
+    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
+    parts = list(score.parts)
+    if drum_parts:
+        snare = drum_parts[0].name
+    else:
+        part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
+        parts.append(part)
+        snare = part.name
+    if not score.notes:
+        return score
+    key_at = _key_finder(score)
+    bars = _bars_from(score, min(n.start for n in score.notes))
+    timp: Part | None = None
+    if timpani:
+        channel = score.free_channel()
+        if channel is not None:
+            timp = Part(_unique_name(score, "timpani"), channel, TIMPANI_PROGRAM, role="drums", volume=100)
+            parts.append(timp)
+    added: list[Note] = []
+    stroke = score.ticks(0.25)  # a sixteenth: the snare's sound is its own decay, whatever the key's length
+    for i, bar in enumerate(bars):
+        stop = bars[i + 1] if i + 1 < len(bars) else score.end
+        fill = fill_every > 0 and i % fill_every == fill_every - 1 and (rng is None or rng.random() < fill_chance)
+        for offset in range(bar, stop, score.ticks(2.0)):
+            last_pair = offset + score.ticks(2.0) >= stop
+            for beats, weight in (SNARE_FILL if fill and last_pair else SNARE_BAR):
+                t = offset + score.ticks(beats)
+                if t < stop:
+                    added.append(Note(t, min(stroke, stop - t), SNARE_KEY, _velocity(snare_velocity * weight), snare))
+        if timp is not None:
+            tonic = TIMPANI_LOW_KEY + (key_at(bar).tonic_pc - TIMPANI_LOW_KEY) % 12
+            for beats, pitch, weight in ((0.0, tonic, 1.0), (1.0, tonic - 5, 0.75)):
+                t = bar + score.ticks(beats)
+                if t < stop:
+                    added.append(Note(t, min(score.ticks(1.0), stop - t), pitch, _velocity(timpani_velocity * weight),
+                                      timp.name))
+    return score.with_notes([*score.notes, *_fit(score, added, max_voices)], parts)
+
+
+def canon(score: Score, *, role: str = "melody", interval: int = 6, delay_beats: float = 2.0,
+          velocity_scale: float = 0.6, program: int | None = None, max_voices: int | None = CMI_VOICES) -> Score:
+    """A canon: the role's line again `delay_beats` later and `interval` semitones away (6 = at the tritone,
+    1 = at the minor second), on a new "shadow" part; the piece grows by the delay if the line runs to the end.
+
+    Copies outside 0-127 or beyond `max_voices` are dropped; with no channel free they join the part they
+    follow.
+    """
+    names = _targets(score, (role,))
+    sources = _top_notes(n for n in _heard(score.notes) if n.part in names)
+    delay = score.ticks(delay_beats)
+    copies = [Note(n.start + delay, n.duration, n.pitch, n.velocity, n.part)
+              for n in _shifted_copies(sources, interval, velocity_scale)]
+    return _copy_onto_new_part(score, sources, copies, "canon", "shadow", program, max_voices=max_voices)
+
+
+# --- sound --------------------------------------------------------------------------------------------
+
+DETUNE_CENTS = (10.0, 25.0)  # the span of a detuned doubling: beating, not a second pitch
+
+
+def detuned_doubling(score: Score, *, roles: Sequence[str] = ("melody",), cents: float = 15.0,
+                     velocity_scale: float = 0.5, program: int | None = None, top_only: bool = True,
+                     max_voices: int | None = CMI_VOICES, rng: random.Random | None = None) -> Score:
+    """A soft unison copy of the chosen parts on a new part detuned by `cents` through its pitch wheel.
+
+    With an `rng` the detune is drawn from 10-25 cents, sharp or flat. With `top_only` only the highest
+    note of each onset is doubled, and only where no more than `max_voices` notes would sound. A detune
+    needs a channel of its own: with none free nothing is added.
+    """
+    if rng is not None:
+        cents = rng.choice((-1, 1)) * round(rng.uniform(*DETUNE_CENTS), 1)
+    names = _targets(score, roles)
+    sources = [n for n in _heard(score.notes) if n.part in names]
+    if top_only:
+        sources = _top_notes(sources)
+    copies = _shifted_copies(sources, 0, velocity_scale)
+    return _copy_onto_new_part(score, sources, copies, "detuned", "shadow", program, bend_cents=cents,
+                               max_voices=max_voices)
+
+
+def dynamics(score: Score, *, scale: float = 0.75, sforzando_chance: float = 0.03, sforzando_velocity: int = 118,
+             rng: random.Random | None = None) -> Score:
+    """Softer playing with rare sforzandi: every velocity times `scale`, and some downbeats struck hard.
+
+    Each bar line where notes begin becomes a sforzando with probability `sforzando_chance` (drawn from the
+    `rng`; none without one): every pitched note starting there gets `sforzando_velocity`.
+    """
+    if not scale > 0:
+        raise TransformError(f"a velocity scale of {scale:g}")
+    onsets = {n.start for n in score.notes}
+    struck: set[int] = set()
+    if rng is not None and sforzando_chance > 0:
+        struck = {b for b in score.bar_starts() if b in onsets and rng.random() < sforzando_chance}
+    drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
+    notes = [Note(n.start, n.duration, n.pitch,
+                  _velocity(sforzando_velocity if n.start in struck and n.part not in drums else n.velocity * scale),
+                  n.part) for n in score.notes]
+    return score.with_notes(notes)
+
+
+# Voices chosen for dread, by role (General MIDI programs, 0-based): the first is the default; an rng picks.
+# A part already on one of them, or on the timpani or tam-tam, keeps its voice.
+DREAD_PROGRAMS: dict[str, tuple[int, ...]] = {
+    "melody": (52, 19, 11),  # aah choir, church organ, glass
+    "inner": (48, 53),  # string ensemble, vox pad
+    "bass": (42, 48),  # gamba (cello), string ensemble
+    "pedal": (19, 97),  # church organ, saucer drone
+    "ground": (14,),  # the bells
+    "shadow": (53, 99),  # vox pad, martian choir
+}
+
+
+def dread_voices(score: Score, *, programs: dict[str, Sequence[int]] | None = None,
+                 rng: random.Random | None = None) -> Score:
+    """Each part's program changed by its role to a voice chosen for dread (DREAD_PROGRAMS by default).
+
+    Without an rng each role takes the first of its choices; with one, one choice per role at random.
+    Parts already on a voice of dread (any program of the table, the timpani 47, the tam-tam 119) keep it,
+    and so do roles with no choices (the drum kit, parts of role "drums").
+    """
+    table = DREAD_PROGRAMS if programs is None else programs
+    chosen = {role: (choices[0] if rng is None else rng.choice(list(choices)))
+              for role, choices in sorted(table.items()) if choices}
+    dread = {program for choices in table.values() for program in choices} | {TIMPANI_PROGRAM, 119}
+    parts = [Part(p.name, p.channel, chosen[p.role], p.role, p.volume, p.pan, p.bend_cents)
+             if p.role in chosen and p.channel != DRUM_CHANNEL and p.program not in dread else p
+             for p in score.parts]
+    return score.with_notes(score.notes, parts)
+
+
+# The transformations by stage, in the order the stages are best applied (a style follows it).
+STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
+    "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
+    "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
+    "register": (pedal, octave_doubling, hollow_spacing),
+    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, canon),
+    "sound": (detuned_doubling, dynamics, dread_voices),
+}
+TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}
+STAGE_OF: dict[str, str] = {f.__name__: stage for stage, fs in STAGES.items() for f in fs}

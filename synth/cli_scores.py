@@ -1,0 +1,146 @@
+"""The command line's score subcommands, scores and arrange, and the --style options of render, info and play."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+TEMPO_SCALE_MIN, TEMPO_SCALE_MAX = 0.1, 10.0
+SEED_MAX = 2**32 - 1
+
+
+def _tempo_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not TEMPO_SCALE_MIN <= value <= TEMPO_SCALE_MAX:
+        raise argparse.ArgumentTypeError(f"{text} is outside {TEMPO_SCALE_MIN:g}-{TEMPO_SCALE_MAX:g}")
+    return value
+
+
+def _midi_path(text: str) -> str:
+    if os.path.splitext(text)[1].lower() not in (".mid", ".midi"):
+        raise argparse.ArgumentTypeError(f"{text}: the arrangement is a MIDI file, OUT.mid")
+    return text
+
+
+def add_style_options(parser: argparse.ArgumentParser) -> None:
+    """--style, --seed and --tempo-scale, for every command that takes a piece."""
+    from synth.cli import _int_in
+
+    parser.add_argument("--style", metavar="STYLE", default=None,
+                        help="arrange the piece in a style first: plain, ominous, dissonant, march, ... "
+                             "('liquidsky scores' lists them all); works on any MIDI file")
+    parser.add_argument("--seed", metavar="N", type=_int_in(0, SEED_MAX), default=0,
+                        help="the seed of the style's chance choices (default 0): the same seed, the same "
+                             "arrangement")
+    parser.add_argument("--tempo-scale", metavar="X", type=_tempo_scale, default=1.0,
+                        help=f"multiply every tempo by X after the style ({TEMPO_SCALE_MIN:g}-"
+                             f"{TEMPO_SCALE_MAX:g}; 0.5 = half speed, default 1)")
+
+
+def source_from_args(args: argparse.Namespace):
+    """(display name, MIDI file) of the piece a command names, arranged in its --style."""
+    from synth.sources import open_source
+
+    return open_source(args.source, args.style, seed=args.seed, tempo_scale=args.tempo_scale)
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add this module's subcommands to the parser (common: the shared --debug option)."""
+    scores = commands.add_parser(
+        "scores", parents=[common],
+        help="list the scores of Liquid Sky and the styles to arrange them (or any MIDI file) in",
+        description=(
+            "List the three pieces quoted in the score of Liquid Sky, as arranged for the CMI (names to "
+            "give render, play, info and arrange), and the styles every piece or MIDI file can be "
+            "arranged in, with the transformations each applies."
+        ),
+    )
+    scores.add_argument("--json", action="store_true", help="print the list as JSON")
+    scores.set_defaults(run=_cmd_scores)
+
+    arrange = commands.add_parser(
+        "arrange", parents=[common],
+        help="arrange a score or a MIDI file in a style, to a new MIDI file",
+        description=(
+            "Arrange one of the scores, or any MIDI file, in a style (ominous, dissonant, march, ...) and "
+            "write the arrangement as a MIDI file for a sequencer or for 'liquidsky render'. The same "
+            "seed gives the same arrangement, byte for byte."
+        ),
+        epilog="example:\n  liquidsky arrange sonnerie --style march -o sonnerie-march.mid",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    arrange.add_argument("source", metavar="SOURCE", help="a score's name (see 'liquidsky scores') or a .mid file")
+    arrange.add_argument("-o", "--output", metavar="OUT", required=True, type=_midi_path,
+                         help="the MIDI file to write, OUT.mid; it appears only once complete")
+    add_style_options(arrange)
+    arrange.set_defaults(run=_cmd_arrange)
+
+
+def _cmd_scores(args: argparse.Namespace) -> int:
+    import json
+
+    from scores import CATALOGUE
+    from scores.arrange import score_midi
+    from scores.styles import STYLES
+
+    pieces = []
+    for info in CATALOGUE.values():
+        midi = score_midi(info.name)
+        pieces.append({"name": info.name, "title": info.title, "after": info.after, "summary": info.summary,
+                       "duration_s": round(midi.length, 1)})
+    styles = [{"name": s.name, "summary": s.summary, "steps": [_step_name(step) for step in s.steps]}
+              for s in STYLES.values()]
+    if args.json:
+        print(json.dumps({"scores": pieces, "styles": styles}, indent=2))
+        return 0
+    from synth.cli import format_clock
+
+    print("scores (give the name to render, play, info or arrange):")
+    width = max(len(p["name"]) for p in pieces)
+    for p in pieces:
+        print(f"  {p['name']:<{width}}  {p['title']}, {format_clock(p['duration_s'])}")
+        print(f"  {'':<{width}}  after {p['after']}")
+        print(f"  {'':<{width}}  {p['summary']}")
+    print("\nstyles (--style; they work on any MIDI file):")
+    width = max(len(s["name"]) for s in styles)
+    for s in styles:
+        print(f"  {s['name']:<{width}}  {s['summary']}")
+        if s["steps"]:
+            print(f"  {'':<{width}}  steps: {', '.join(s['steps'])}")
+    return 0
+
+
+def _step_name(step) -> str:
+    """A style step as text: its own name when it has one, else the function's."""
+    name = getattr(step, "name", None)
+    if isinstance(name, str):
+        return name
+    function = step[0] if isinstance(step, tuple) else step
+    return getattr(function, "__name__", str(function))
+
+
+def _cmd_arrange(args: argparse.Namespace) -> int:
+    import io
+
+    from scores.arrange import arrange
+    from scores.score import to_midi
+    from synth.cli import format_clock
+    from synth.midifile import describe
+    from synth.sinks import write_atomically
+    from synth.sources import open_source
+
+    name, midi = open_source(args.source)
+    score = arrange(midi, args.style or "plain", seed=args.seed, tempo_scale=args.tempo_scale)
+    out = to_midi(score)
+    buffer = io.BytesIO()
+    out.save(file=buffer)
+    write_atomically(args.output, buffer.getvalue())
+    stolen = describe(out, 8)["notes_stolen"]
+    print(f"wrote {args.output}: {score.title}, {format_clock(score.duration_s)}, {len(score.notes):,} notes in "
+          f"{len(score.parts)} parts, at most {score.max_polyphony()} at once"
+          + (f" ({stolen:,} would be stolen on 8 voices)" if stolen else ""), file=sys.stdout)
+    return 0
