@@ -106,3 +106,43 @@ def test_a_note_ending_on_the_slowest_clock_gives_the_same_samples_in_any_block_
     whole = run(30_000)
     assert np.abs(whole[:, :2]).max() > 0.01
     np.testing.assert_array_equal(run(block_frames), whole)
+
+
+def test_engines_rendering_at_once_in_two_threads_give_the_samples_each_gives_alone() -> None:
+    # The helper thread serves one call at a time; a call that finds it busy renders alone.
+    import threading
+
+    alone = render_busy_piece(2)
+    results: dict[int, np.ndarray] = {}
+
+    def work(k: int) -> None:
+        results[k] = render_busy_piece(2)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [0, 1, 2]
+    for k in range(3):
+        np.testing.assert_array_equal(results[k], alone)
+
+
+def _render_in_child(queue) -> None:
+    queue.put(render_busy_piece(2).tobytes())
+
+
+def test_a_process_forked_after_the_helper_started_renders_with_a_helper_of_its_own() -> None:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this system")
+    alone = render_busy_piece(2)  # the helper thread runs in this process from here on
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_render_in_child, args=(queue,))
+    child.start()
+    got = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert got == alone.tobytes()
