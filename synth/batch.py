@@ -187,7 +187,7 @@ def run_jobs(
     """Render every job, calling on_result as each finishes (in the order they finish).
 
     One worker renders in this process; more render in as many processes (started fresh, not
-    forked, so that no thread of numba's or ours is copied half-way). Ctrl-C or SIGTERM here stops
+    forked, so that no thread of ours is copied half-way). Ctrl-C or SIGTERM here stops
     every worker: each removes its temporary files before it exits, and the interruption is raised
     again once they are gone.
     """

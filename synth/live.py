@@ -505,8 +505,8 @@ class Player:
             )
             self.output_latency_s = float(stream.latency)
             sys.setswitchinterval(SWITCH_INTERVAL_S)
-            # A full garbage collection walks every object the process holds (numpy, numba, mido:
-            # about 25 ms here) with the GIL held, so the callback would wait through it. Collect
+            # A full garbage collection walks every object the process holds (numpy's, mido's, the
+            # voices') with the GIL held, so the callback would wait through it. Collect
             # once now and freeze what exists; later collections look only at newer objects.
             gc.collect()
             gc.freeze()
@@ -606,7 +606,7 @@ def realtime_priority(priority: int) -> bool:
 
 
 def warm_up(engine_factory: Callable[[], object], block_frames: int) -> None:
-    """Run one note through a throwaway engine so that numba's compiled kernel is loaded before playback."""
+    """Run one note through a throwaway engine so that the kernel and the voices are loaded before playback."""
     engine = engine_factory()
     engine.handle(mido.Message("note_on", note=60, velocity=64))
     engine.render(block_frames)
