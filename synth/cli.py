@@ -129,10 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
         "render", parents=[common],
         help="render a MIDI file (or a built-in piece) to a WAV or FLAC file",
         description=(
-            "Render a MIDI file to audio as the CMI's channel cards would play it: every note on a card "
-            "of its own, 8-bit samples, pitch by the card's clock, analog low-pass. The file ends when "
-            "the last note's release has died away. Given several inputs or a folder, render each into "
-            "the folder -o names, going on past a bad file; the exit status is 2 if any failed."
+            "Render a MIDI file to audio as the CMI's channel cards would play it: every note on a card\n"
+            "of its own, 8-bit samples, pitch by the card's clock, analog low-pass. The file ends when\n"
+            "the last note's release has died away.\n"
+            "\n"
+            "Given several inputs or a folder, each is rendered into the folder -o names, going on\n"
+            "past a bad file; the exit status is 2 if any failed, 0 if all were written."
         ),
         epilog=(
             "examples:\n"
@@ -167,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "dBFS (makes quiet songs louder and keeps loud ones from clipping)")
     render.add_argument("--stems", metavar="DIR",
                         help="also write each card's output as a mono file in DIR (card-1.wav, card-2.wav, "
-                             "...), for mixing elsewhere; DIR is created if needed")
+                             "...), for mixing elsewhere; DIR is created if needed (with several inputs, "
+                             "DIR/NAME/ for each)")
     render.add_argument("--max-duration", metavar="SECONDS", type=_positive_seconds,
                         default=MAX_DURATION_DEFAULT_S,
                         help="refuse songs longer than this many seconds of audio, before rendering "
