@@ -58,14 +58,15 @@ class Result:
         return self.error is None
 
 
-def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[str]]:
+def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """The inputs a command line names: files and built-in pieces as given, and each folder's MIDI
     files (*.mid, *.midi, any case), sorted, not looking into subfolders.
 
-    Returns (inputs, problems): a folder without MIDI files is a problem (one line), not an input.
+    Returns (inputs, problems): a folder without MIDI files is a problem, (the folder, one line
+    saying so), not an input.
     """
     inputs: list[str] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for source in sources:
         if source not in BUILTINS and os.path.isdir(source):
             found = sorted(
@@ -73,7 +74,7 @@ def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[str]]:
                 if p.suffix.lower() in MIDI_SUFFIXES and p.is_file()
             )
             if not found:
-                problems.append(f"{source}: a folder with no .mid or .midi files")
+                problems.append((source, f"{source}: a folder with no .mid or .midi files"))
             inputs.extend(found)
         else:
             inputs.append(source)

@@ -259,7 +259,10 @@ def _summary_line(output: str, report, bits: int, stems_dir: str | None) -> str:
 def _cmd_render(args: argparse.Namespace) -> int:
     from synth.batch import expand_inputs
 
-    batch = len(args.source) > 1 or any(os.path.isdir(s) and s not in _builtin_names() for s in args.source)
+    # A folder in or out means folder mode, even for one input: `render song.mid -o renders/` writes
+    # renders/song.wav.
+    batch = (len(args.source) > 1 or os.path.isdir(args.output)
+             or any(os.path.isdir(s) and s not in _builtin_names() for s in args.source))
     if batch:
         inputs, problems = expand_inputs(args.source)
         return _render_batch(args, inputs, problems)
@@ -306,7 +309,7 @@ def _batch_error(job, e: BaseException) -> str:
     return one_line(e)
 
 
-def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[str]) -> int:
+def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[tuple[str, str]]) -> int:
     from synth.batch import Job, make_output_folder, plan_outputs
     from synth.cli_voice import voice_set_from_args
 
@@ -320,8 +323,8 @@ def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[st
             None if args.stems is None else os.path.join(args.stems, os.path.splitext(os.path.basename(output))[0]))
         for i, (source, output) in enumerate(zip(inputs, outputs, strict=True))
     ]
-    failed = [line for line in problems]
-    for line in problems:
+    failed = [source for source, _ in problems]
+    for _, line in problems:
         print(f"{PROG}: error: {line}", file=sys.stderr)
     with _BatchProgress(len(jobs), enabled=not args.quiet and sys.stderr.isatty()) as bar:
 
@@ -490,11 +493,15 @@ def _message(e: BaseException) -> str:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    # mido raises EOFError on some truncated files; soundfile its own errors.
+    # mido raises EOFError on some truncated files; soundfile and sounddevice their own errors (a
+    # device that went away between choosing it and opening it, say).
     errors: list[type[BaseException]] = [ValueError, OSError, EOFError]
     sf = sys.modules.get("soundfile")
     if sf is not None:
         errors.append(sf.SoundFileError)
+    sd = sys.modules.get("sounddevice")
+    if sd is not None and isinstance(getattr(sd, "PortAudioError", None), type):
+        errors.append(sd.PortAudioError)
     return tuple(errors)
 
 
