@@ -143,11 +143,15 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
     """Render one job; a failure comes back as a Result with its message, never as an exception
     (except an interruption, which stops the whole batch)."""
     from synth.library.catalog import parse_channel_voice, voice_set
+    from synth.midifile import pack_events
     from synth.offline import render_to_file
     from synth.sources import open_source
 
     try:
         name, midi = open_source(job.source)
+        # Packed, and the parsed file let go: the render's memory hardly grows with the song.
+        events = pack_events(midi, job.options["rate_hz"])
+        del midi
         every = None
         channels: dict[int, str] = {}
         for text in job.voice:
@@ -157,7 +161,7 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
             else:
                 channels[channel] = voice_name
         voices = voice_set(program_map_path=job.program_map, voice=every, channel_voices=channels)
-        report = render_to_file(midi, job.output, progress=progress, name=name, voices=voices,
+        report = render_to_file(events, job.output, progress=progress, name=name, voices=voices,
                                 stems_dir=job.stems_dir, **job.options)
         return Result(job.index, report=report)
     except Exception as e:

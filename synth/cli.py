@@ -279,17 +279,16 @@ def _render_one(args: argparse.Namespace) -> int:
     from synth.cli_voice import voice_set_from_args
     from synth.offline import TooLongError, render_to_file
     from synth.sinks import SinkError, output_format
-    from synth.sources import open_source
 
     output_format(args.output)  # an unsupported extension fails before any work
     if args.format is not None and os.path.splitext(args.output)[1].lower() != f".{args.format}":
         raise SinkError(f"{args.output}: --format {args.format} does not match the file's extension")
     [source] = args.source
-    name, midi = open_source(source)
+    events, name = _packed_source(source, args.rate)
     voices = voice_set_from_args(args)
     with _Progress(enabled=not args.quiet and sys.stderr.isatty(), rate_hz=args.rate) as progress:
         try:
-            report = render_to_file(midi, args.output, stems_dir=args.stems, progress=progress.update, name=name,
+            report = render_to_file(events, args.output, stems_dir=args.stems, progress=progress.update, name=name,
                                     voices=voices, **_render_options(args))
         except TooLongError as e:
             raise TooLongError(_too_long_message(name, e, args.max_duration), e.n_frames, e.max_frames,
@@ -297,6 +296,16 @@ def _render_one(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary_line(args.output, report, args.bits, args.stems))
     return EXIT_OK
+
+
+def _packed_source(source: str, rate_hz: int):
+    """(packed events, display name) of a piece; the parsed file is let go before the render, so that
+    the memory it takes does not stay for the whole render."""
+    from synth.midifile import pack_events
+    from synth.sources import open_source
+
+    name, midi = open_source(source)
+    return pack_events(midi, rate_hz), name
 
 
 def _batch_error(job, e: BaseException) -> str:
