@@ -683,6 +683,54 @@ static int render_shared(Work *work)
 }
 #endif
 
+/* The slots' rows into the outputs. Each frame of the mix is summed in double over the slots in slot
+ * order and rounded to float32 once; each stem cell adds its slots in slot order. Neither depends on
+ * which thread rendered which slot. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void mix(const Job *job, const int64_t *active, const int64_t *written, int64_t n_active, float *out,
+                float *stems)
+{
+    enum { SPAN = 256 }; /* frames summed at a time, in two small arrays that stay in L1 */
+    double sum_l[SPAN], sum_r[SPAN];
+    const int64_t n_frames = job->n_frames;
+    const int64_t rows_at = 2 * (n_frames + 2 * job->half); /* offset of row L in a slot's scratch */
+    for (int64_t i0 = 0; i0 < n_frames; i0 += SPAN) {
+        const int64_t n = n_frames - i0 < SPAN ? n_frames - i0 : SPAN;
+        for (int64_t i = 0; i < n; i++) {
+            sum_l[i] = (double)out[2 * (i0 + i)];
+            sum_r[i] = (double)out[2 * (i0 + i) + 1];
+        }
+        for (int64_t k = 0; k < n_active; k++) {
+            const double *l = job->scratch + active[k] * job->row_len + rows_at + i0;
+            const double *r = l + n_frames;
+            int64_t m = written[k] - i0; /* a slot that fell silent wrote fewer frames */
+            m = m < 0 ? 0 : m > n ? n : m;
+            for (int64_t i = 0; i < m; i++) {
+                sum_l[i] += l[i];
+                sum_r[i] += r[i];
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {
+            out[2 * (i0 + i)] = (float)sum_l[i];
+            out[2 * (i0 + i) + 1] = (float)sum_r[i];
+        }
+    }
+    if (job->n_stems > 0) {
+        for (int64_t k = 0; k < n_active; k++) {
+            const int64_t s = active[k];
+            const double *m = job->scratch + s * job->row_len + rows_at + 2 * n_frames;
+            /* the slot's stem column is read from the row it had before any reset */
+            const int64_t stem = job->istate[s * N_ISTATE + I_STEM];
+            for (int64_t i = 0; i < written[k]; i++) {
+                float *cell = stems + i * job->n_stems + stem;
+                *cell = (float)((double)*cell + m[i]);
+            }
+        }
+    }
+}
+
 static int get_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize, const char *name)
 {
     if (PyObject_GetBuffer(obj, view, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
@@ -805,29 +853,7 @@ static PyObject *render(PyObject *self, PyObject *args)
             render_work_chunk(&work, k);
     }
 
-    /* The mix, in slot order. */
-    float *out = (float *)views[0].buf;
-    float *stems = (float *)views[1].buf;
-    for (int64_t k = 0; k < n_active; k++) {
-        const int64_t s = active[k];
-        const double *row = job.scratch + s * job.row_len;
-        const double *l = row + 2 * (n_frames + 2 * job.half);
-        const double *r = l + n_frames;
-        const double *m = r + n_frames;
-        const int64_t n = written[k];
-        for (int64_t i = 0; i < n; i++) {
-            out[2 * i] = (float)((double)out[2 * i] + l[i]);
-            out[2 * i + 1] = (float)((double)out[2 * i + 1] + r[i]);
-        }
-        if (job.n_stems > 0) {
-            /* the slot's stem column is read from the row it had before any reset */
-            const int64_t stem = job.istate[s * N_ISTATE + I_STEM];
-            for (int64_t i = 0; i < n; i++) {
-                float *cell = stems + i * job.n_stems + stem;
-                *cell = (float)((double)*cell + m[i]);
-            }
-        }
-    }
+    mix(&job, active, written, n_active, (float *)views[0].buf, (float *)views[1].buf);
     Py_END_ALLOW_THREADS
 
     result = Py_None;

@@ -222,14 +222,18 @@ class _Loop:
         """Yield the block, keeping back the zero frames from the grid boundary after its last sound."""
         if block.stems is not None:
             self.stems_width = block.stems.shape[1]
-        sounding = np.flatnonzero(block.mix.any(axis=1) if block.stems is None else
-                                  block.mix.any(axis=1) | block.stems.any(axis=1))
-        if sounding.size == 0:
-            self.n_held += len(block.mix)
-            return
+        if block.mix[-1].any() or (block.stems is not None and block.stems[-1].any()):
+            last_sound = len(block.mix) - 1  # while music plays, the usual case: no need to search
+        else:
+            sounding = np.flatnonzero(block.mix.any(axis=1) if block.stems is None else
+                                      block.mix.any(axis=1) | block.stems.any(axis=1))
+            if sounding.size == 0:
+                self.n_held += len(block.mix)
+                return
+            last_sound = int(sounding[-1])
         yield from self.release_silence()
         start = self.n_done
-        sound_end = start + int(sounding[-1]) + 1
+        sound_end = start + last_sound + 1
         self.sound_grid_end = -(-sound_end // TAIL_GRID_FRAMES) * TAIL_GRID_FRAMES
         keep = min(len(block.mix), self.sound_grid_end - start)
         if keep < len(block.mix):

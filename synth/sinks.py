@@ -180,9 +180,10 @@ class AudioFileWriter:
         n = a.shape[0]
         if n == 0:
             return
-        peak = float(np.max(np.abs(a)))
-        if not math.isfinite(peak):
+        high, low = float(a.max()), float(a.min())  # two passes, no temporary |a|
+        if not (math.isfinite(high) and math.isfinite(low)):
             raise SinkError(f"{self._name}: the audio holds NaN or infinite samples")
+        peak = max(high, -low)
         if self._format == "WAV" and (self._n_frames + n) * self._bytes_per_frame > WAV_MAX_DATA_BYTES:
             hours = WAV_MAX_DATA_BYTES / self._bytes_per_frame / self.rate_hz / 3600
             raise SinkError(
@@ -213,10 +214,15 @@ class AudioFileWriter:
         # Our own rounding and clipping instead of libsndfile's float conversion, which wraps
         # around on overs unless told otherwise and scales by 0x7FFF in some versions.
         full_scale = float(2 ** (self.bits - 1))
-        q = np.rint(a * np.float64(gain * full_scale))
+        if gain == 1.0:
+            # float32 is exact here: scaling by a power of two only moves the exponent.
+            q = np.rint(a * np.float32(full_scale))
+        else:
+            q = np.rint(a * np.float64(gain * full_scale))
         hi, lo = full_scale - 1.0, -full_scale
-        self._n_clipped += int(np.count_nonzero(q > hi)) + int(np.count_nonzero(q < lo))
-        np.clip(q, lo, hi, out=q)
+        if q.max() > hi or q.min() < lo:
+            self._n_clipped += int(np.count_nonzero(q > hi)) + int(np.count_nonzero(q < lo))
+            np.clip(q, lo, hi, out=q)
         if self.bits == 16:
             f.write(q.astype(np.int16))
         else:
