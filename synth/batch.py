@@ -61,14 +61,15 @@ class Result:
         return self.error is None
 
 
-def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[str]]:
+def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """The inputs a command line names: files and built-in pieces as given, and each folder's MIDI
     files (*.mid, *.midi, any case), sorted, not looking into subfolders.
 
-    Returns (inputs, problems): a folder without MIDI files is a problem (one line), not an input.
+    Returns (inputs, problems): a folder without MIDI files is a problem, (the folder, one line
+    saying so), not an input.
     """
     inputs: list[str] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for source in sources:
         if source not in BUILTINS and os.path.isdir(source):
             found = sorted(
@@ -76,7 +77,7 @@ def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[str]]:
                 if p.suffix.lower() in MIDI_SUFFIXES and p.is_file()
             )
             if not found:
-                problems.append(f"{source}: a folder with no .mid or .midi files")
+                problems.append((source, f"{source}: a folder with no .mid or .midi files"))
             inputs.extend(found)
         else:
             inputs.append(source)
@@ -145,11 +146,15 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
     """Render one job; a failure comes back as a Result with its message, never as an exception
     (except an interruption, which stops the whole batch)."""
     from synth.library.catalog import parse_channel_voice, voice_set
+    from synth.midifile import pack_events
     from synth.offline import render_to_file
     from synth.sources import open_source
 
     try:
         name, midi = open_source(job.source, job.style, seed=job.seed, tempo_scale=job.tempo_scale)
+        # Packed, and the parsed file let go: the render's memory hardly grows with the song.
+        events = pack_events(midi, job.options["rate_hz"])
+        del midi
         every = None
         channels: dict[int, str] = {}
         for text in job.voice:
@@ -159,7 +164,7 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
             else:
                 channels[channel] = voice_name
         voices = voice_set(program_map_path=job.program_map, voice=every, channel_voices=channels)
-        report = render_to_file(midi, job.output, progress=progress, name=name, voices=voices,
+        report = render_to_file(events, job.output, progress=progress, name=name, voices=voices,
                                 stems_dir=job.stems_dir, **job.options)
         return Result(job.index, report=report)
     except Exception as e:

@@ -131,10 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "render", parents=[common],
         help="render a MIDI file (or a built-in piece) to a WAV or FLAC file",
         description=(
-            "Render a MIDI file to audio as the CMI's channel cards would play it: every note on a card "
-            "of its own, 8-bit samples, pitch by the card's clock, analog low-pass. The file ends when "
-            "the last note's release has died away. Given several inputs or a folder, render each into "
-            "the folder -o names, going on past a bad file; the exit status is 2 if any failed."
+            "Render a MIDI file to audio as the CMI's channel cards would play it: every note on a card\n"
+            "of its own, 8-bit samples, pitch by the card's clock, analog low-pass. The file ends when\n"
+            "the last note's release has died away.\n"
+            "\n"
+            "Given several inputs or a folder, each is rendered into the folder -o names, going on\n"
+            "past a bad file; the exit status is 2 if any failed, 0 if all were written."
         ),
         epilog=(
             "examples:\n"
@@ -169,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "dBFS (makes quiet songs louder and keeps loud ones from clipping)")
     render.add_argument("--stems", metavar="DIR",
                         help="also write each card's output as a mono file in DIR (card-1.wav, card-2.wav, "
-                             "...), for mixing elsewhere; DIR is created if needed")
+                             "...), for mixing elsewhere; DIR is created if needed (with several inputs, "
+                             "DIR/NAME/ for each)")
     render.add_argument("--max-duration", metavar="SECONDS", type=_positive_seconds,
                         default=MAX_DURATION_DEFAULT_S,
                         help="refuse songs longer than this many seconds of audio, before rendering "
@@ -262,7 +265,10 @@ def _summary_line(output: str, report, bits: int, stems_dir: str | None) -> str:
 def _cmd_render(args: argparse.Namespace) -> int:
     from synth.batch import expand_inputs
 
-    batch = len(args.source) > 1 or any(os.path.isdir(s) and s not in _builtin_names() for s in args.source)
+    # A folder in or out means folder mode, even for one input: `render song.mid -o renders/` writes
+    # renders/song.wav.
+    batch = (len(args.source) > 1 or os.path.isdir(args.output)
+             or any(os.path.isdir(s) and s not in _builtin_names() for s in args.source))
     if batch:
         inputs, problems = expand_inputs(args.source)
         return _render_batch(args, inputs, problems)
@@ -279,17 +285,16 @@ def _render_one(args: argparse.Namespace) -> int:
     from synth.cli_voice import voice_set_from_args
     from synth.offline import TooLongError, render_to_file
     from synth.sinks import SinkError, output_format
-    from synth.sources import open_source
 
     output_format(args.output)  # an unsupported extension fails before any work
     if args.format is not None and os.path.splitext(args.output)[1].lower() != f".{args.format}":
         raise SinkError(f"{args.output}: --format {args.format} does not match the file's extension")
     [source] = args.source
-    name, midi = open_source(source, args.style, seed=args.seed, tempo_scale=args.tempo_scale)
+    events, name = _packed_source(source, args.rate, args)
     voices = voice_set_from_args(args)
     with _Progress(enabled=not args.quiet and sys.stderr.isatty(), rate_hz=args.rate) as progress:
         try:
-            report = render_to_file(midi, args.output, stems_dir=args.stems, progress=progress.update, name=name,
+            report = render_to_file(events, args.output, stems_dir=args.stems, progress=progress.update, name=name,
                                     voices=voices, **_render_options(args))
         except TooLongError as e:
             raise TooLongError(_too_long_message(name, e, args.max_duration), e.n_frames, e.max_frames,
@@ -297,6 +302,16 @@ def _render_one(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary_line(args.output, report, args.bits, args.stems))
     return EXIT_OK
+
+
+def _packed_source(source: str, rate_hz: int, args: argparse.Namespace):
+    """(packed events, display name) of a piece in its --style; the parsed file is let go before the
+    render, so that the memory it takes does not stay for the whole render."""
+    from synth.midifile import pack_events
+    from synth.sources import open_source
+
+    name, midi = open_source(source, args.style, seed=args.seed, tempo_scale=args.tempo_scale)
+    return pack_events(midi, rate_hz), name
 
 
 def _batch_error(job, e: BaseException) -> str:
@@ -309,7 +324,7 @@ def _batch_error(job, e: BaseException) -> str:
     return one_line(e)
 
 
-def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[str]) -> int:
+def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[tuple[str, str]]) -> int:
     from synth.batch import Job, make_output_folder, plan_outputs
     from synth.cli_voice import voice_set_from_args
 
@@ -324,8 +339,8 @@ def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[st
             args.style, args.seed, args.tempo_scale)
         for i, (source, output) in enumerate(zip(inputs, outputs, strict=True))
     ]
-    failed = [line for line in problems]
-    for line in problems:
+    failed = [source for source, _ in problems]
+    for _, line in problems:
         print(f"{PROG}: error: {line}", file=sys.stderr)
     with _BatchProgress(len(jobs), enabled=not args.quiet and sys.stderr.isatty()) as bar:
 
@@ -494,11 +509,15 @@ def _message(e: BaseException) -> str:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    # mido raises EOFError on some truncated files; soundfile its own errors.
+    # mido raises EOFError on some truncated files; soundfile and sounddevice their own errors (a
+    # device that went away between choosing it and opening it, say).
     errors: list[type[BaseException]] = [ValueError, OSError, EOFError]
     sf = sys.modules.get("soundfile")
     if sf is not None:
         errors.append(sf.SoundFileError)
+    sd = sys.modules.get("sounddevice")
+    if sd is not None and isinstance(getattr(sd, "PortAudioError", None), type):
+        errors.append(sd.PortAudioError)
     return tuple(errors)
 
 

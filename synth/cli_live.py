@@ -192,12 +192,13 @@ def _run_keeping_recording(player, sd, device, status, recorder, record_path: st
 def _cmd_play(args: argparse.Namespace) -> int:
     from synth import live
     from synth.cli_scores import source_from_args
-    from synth.midifile import EventStream
+    from synth.midifile import pack_events
     from synth.sinks import AudioFileWriter
 
     name, midi = source_from_args(args)  # a bad file or style is named before the device is opened
     sd, device, rate_hz = _open_output("play", args)
-    events = EventStream(midi, rate_hz)
+    events = pack_events(midi, rate_hz)
+    del midi  # the packed events are all the player needs, in a fraction of the memory
     make_engine = _engine_factory(args, rate_hz)
     live.warm_up(make_engine, args.blocksize)
     feed = live.FileFeed(events, make_engine(), args.blocksize, events.end_frame)

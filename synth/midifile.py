@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import os
 import struct
+from array import array
 from fractions import Fraction
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -488,6 +489,47 @@ class EventStream:
         tracks = [self._track(t) for t in range(len(self.midi.tracks))]
         for frame, _, t, _, msg in heapq.merge(*tracks, key=_group_key):
             yield TimedEvent(frame, t, msg.copy(skip_checks=True, time=0))
+
+
+class PackedEvents:
+    """The events of an EventStream packed into three flat arrays: 13 bytes an event, where the
+    parsed file takes some 270 a message. Iterating gives the same TimedEvents as the stream.
+
+    A render that packs its events and lets the mido.MidiFile go holds memory that hardly grows with
+    the song's length (synth.midifile.pack_events; the command line does this).
+    """
+
+    def __init__(self, stream: EventStream) -> None:
+        self.rate_hz = stream.rate_hz
+        self.last_frame = stream.last_frame
+        self.end_frame = stream.end_frame
+        self.filename = stream.midi.filename
+        self._frames = array("q")
+        self._tracks = array("H")  # a file holds at most 65,535 tracks (a 16-bit count)
+        self._data = bytearray()  # three bytes an event: status and data, padded with 0
+        for event in stream:
+            self._frames.append(event.frame)
+            self._tracks.append(event.track)
+            data = event.message.bytes()
+            self._data += bytes(data) + bytes(3 - len(data))
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __bool__(self) -> bool:
+        return len(self._frames) > 0
+
+    def __iter__(self) -> Iterator[TimedEvent]:
+        data = self._data
+        for i, (frame, track) in enumerate(zip(self._frames, self._tracks, strict=True)):
+            status = data[3 * i]
+            n_bytes = 1 + _CHANNEL_DATA_BYTES[status & 0xF0]
+            yield TimedEvent(frame, track, mido.Message.from_bytes(data[3 * i:3 * i + n_bytes]))
+
+
+def pack_events(midi: mido.MidiFile | str | os.PathLike[str] | bytes, rate_hz: float) -> PackedEvents:
+    """The file's timed events (as timed_events gives them) packed small: see PackedEvents."""
+    return PackedEvents(EventStream(midi, rate_hz))
 
 
 def _group_key(event: tuple[int, int, int, int, mido.Message]) -> tuple[int, int, int, int]:

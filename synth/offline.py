@@ -316,7 +316,7 @@ def render_to_array(
 
 
 def render_to_file(
-    midi: mido.MidiFile,
+    midi,
     out_path: str | os.PathLike,
     *,
     rate_hz: int = 44100,
@@ -333,6 +333,10 @@ def render_to_file(
 ) -> RenderReport:
     """Render a MIDI file to a WAV or FLAC file (by out_path's extension), streamed and atomic.
 
+    `midi` is a mido.MidiFile, or its events already timed at rate_hz (synth.midifile.EventStream or
+    PackedEvents: with packed events and no other reference to the file, the render's memory hardly
+    grows with the song's length).
+
     With stems_dir, each card also goes to its own mono file there, card-1.wav .. card-N.wav (the
     extension of out_path), unpanned, on the mix's scale; with normalize_dbfs they share one gain
     that puts the loudest stem at normalize_dbfs.
@@ -340,15 +344,20 @@ def render_to_file(
     set to play (default: the General MIDI set). Nothing is left on disk if the render fails or is
     interrupted.
     """
-    from synth.midifile import EventStream
+    from synth.midifile import EventStream, PackedEvents
     from synth.sinks import output_format
 
     out_path = Path(out_path)
     output_format(out_path)  # an unsupported extension fails before any work
     if name is None:
         name = os.path.basename(getattr(midi, "filename", None) or "song")
-    # Made one at a time while rendering: memory does not grow with the song's length.
-    events = EventStream(midi, rate_hz)
+    if isinstance(midi, (EventStream, PackedEvents)):
+        if midi.rate_hz != rate_hz:
+            raise ValueError(f"events timed at {midi.rate_hz} Hz cannot be rendered at {rate_hz} Hz")
+        events = midi
+    else:
+        # Made one at a time while rendering: no list of every event beside the file.
+        events = EventStream(midi, rate_hz)
     check_length(events, max_frames, rate_hz, name)
 
     made_stems_dir = stems_dir is not None and not Path(stems_dir).exists()

@@ -41,7 +41,7 @@ def test_a_folder_gives_its_midi_files_sorted_and_nothing_else(tmp_path):
 def test_a_folder_without_midi_files_is_a_problem_line(tmp_path):
     inputs, problems = expand_inputs([os.fspath(tmp_path)])
     assert inputs == []
-    assert problems == [f"{tmp_path}: a folder with no .mid or .midi files"]
+    assert problems == [(str(tmp_path), f"{tmp_path}: a folder with no .mid or .midi files")]
 
 
 def test_outputs_are_named_after_their_inputs_and_a_clash_is_refused(tmp_path):
@@ -146,3 +146,25 @@ def test_a_bad_file_in_a_worker_process_is_reported_and_the_rest_written(tmp_pat
     assert lines == [f"liquidsky: error: {bad}: empty file",
                      f"liquidsky: error: 1 of 2 inputs failed ({bad}); 1 written to {out}"]
     assert os.listdir(out) == ["good.wav"]
+
+
+def test_one_input_into_an_existing_folder_is_written_there_by_its_name(tmp_path, capsys):
+    song = _song(tmp_path / "tune.mid")
+    out = tmp_path / "renders"
+    out.mkdir()
+    assert main(["render", song, "-o", os.fspath(out), "--rate", "8000", "--format", "flac"]) == 0
+    assert os.listdir(out) == ["tune.flac"]
+    assert capsys.readouterr().out.splitlines()[-1] == f"rendered 1 input to {out}"
+
+
+def test_an_empty_folder_among_the_inputs_counts_as_a_failure(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    song = _song(tmp_path / "a.mid")
+    out = tmp_path / "out"
+    assert main(["render", os.fspath(empty), song, "-o", os.fspath(out), "--rate", "8000", "--quiet"]) == 2
+    assert _error_lines(capsys.readouterr().err) == [
+        f"liquidsky: error: {empty}: a folder with no .mid or .midi files",
+        f"liquidsky: error: 1 of 2 inputs failed ({empty}); 1 written to {out}",
+    ]
+    assert os.listdir(out) == ["a.wav"]

@@ -624,3 +624,20 @@ def test_ten_thousand_messages_a_second_while_playing_do_not_stop_the_player(tmp
     recorded, _ = sf.read(path, dtype="float32")
     assert recorded.shape[0] == report.n_frames_rendered == RATE_HZ
     assert np.all(np.isfinite(recorded)) and np.max(np.abs(recorded)) > 0.01
+
+
+def test_a_device_that_cannot_be_opened_any_more_is_one_line(monkeypatch, tmp_path, capsys):
+    import sounddevice
+
+    from synth.cli import main
+
+    class GoneCard(_FakeCard):
+        def OutputStream(self, **options):
+            raise sounddevice.PortAudioError("Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
+
+    _cli_with_card(monkeypatch, GoneCard())
+    take = tmp_path / "take.wav"
+    assert main(["play", "demo", "--record", str(take), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "liquidsky: error: Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
+    assert os.listdir(tmp_path) == []  # nothing was played, so nothing is recorded

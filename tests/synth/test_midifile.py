@@ -456,7 +456,7 @@ def test_describe_all_notes_off_ends_held_and_sustained_notes():
 def test_the_event_stream_gives_the_events_of_timed_events_in_the_same_order():
     from fuzz_tools import seeds
 
-    from synth.midifile import EventStream
+    from synth.midifile import EventStream, pack_events
 
     for name, data in seeds().items():
         midi = read_midi(data)
@@ -467,6 +467,25 @@ def test_the_event_stream_gives_the_events_of_timed_events_in_the_same_order():
                 (e.frame, e.track, e.message) for e in listed], name
             assert stream.last_frame == (listed[-1].frame if listed else None), name
             assert bool(stream) == bool(listed)
+            packed = pack_events(midi, rate_hz)
+            assert [(e.frame, e.track, e.message) for e in packed] == [
+                (e.frame, e.track, e.message) for e in listed], name
+            assert (len(packed), packed.last_frame, packed.end_frame) == (len(listed), stream.last_frame,
+                                                                          stream.end_frame)
+
+
+def test_packed_events_take_under_15_bytes_an_event():
+    import sys
+
+    from synth.midifile import pack_events
+
+    data = header(0, 1, ticks_per_beat(480)) + track(
+        *[ev(1, 0x90 | (k % 16), k % 128, 1 + k % 127) for k in range(20_000)], ev(0, 0xC3, 5), END)
+    packed = pack_events(data, RATE_HZ)
+    assert len(packed) == 20_001
+    size = sum(sys.getsizeof(a) for a in (packed._frames, packed._tracks, packed._data))
+    assert size < 15 * 20_001
+    assert list(packed)[-1].message == mido.Message("program_change", channel=3, program=5)
 
 
 def test_the_event_stream_sorts_note_offs_first_within_a_frame_across_tracks():

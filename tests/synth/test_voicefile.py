@@ -8,6 +8,9 @@ import zlib
 
 import numpy as np
 import pytest
+from fuzz_tools import KINDS, mutate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synth import hardware as hw
 from synth.library import page4
@@ -142,3 +145,43 @@ def test_failed_save_leaves_the_old_file_untouched(tmp_path):
         save_voice(odd, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.cmv"]
+
+
+# --- fuzzing -------------------------------------------------------------------------------------
+
+_HEADER_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=True),
+                           st.text(max_size=8), st.lists(st.integers(-5, 300), max_size=4),
+                           st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(mutations=st.lists(st.tuples(st.sampled_from(KINDS), st.floats(0.0, 1.0), st.integers(0, 255),
+                                    st.integers(0, 255)), min_size=1, max_size=4),
+       fresh_checksum=st.booleans())
+def test_mutated_voice_files_load_or_raise_only_voice_file_error(mutations, fresh_checksum):
+    data = mutate(voice_to_bytes(_sampled()), mutations)
+    if fresh_checksum and len(data) >= 4:
+        # Past the checksum, so that the header and the RAM checks meet the damage.
+        data = data[:-4] + struct.pack("<I", zlib.crc32(data[:-4]))
+    try:
+        voice = voice_from_bytes(data, name="fuzzed.cmv")
+    except VoiceFileError as e:
+        assert str(e).startswith("fuzzed.cmv: ") and "\n" not in str(e)
+    else:
+        assert voice.wave.shape == (hw.WAVE_RAM_SAMPLES,)
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.sampled_from(["name", "mode", "bits", "recording_rate_hz", "root_key", "start_segment",
+                            "loop_start_segment", "loop_end_segment", "attack_timer", "decay_timer",
+                            "sustain_level", "damping_timer", "curve", "volume", "filter", "filter_key_tracking",
+                            "segment_time_s", "role", "source", "meta", "format_version"]),
+       value=_HEADER_VALUES)
+def test_any_value_of_any_header_field_loads_or_raises_only_voice_file_error(key, value):
+    def change(header):
+        header[key] = value
+
+    try:
+        voice_from_bytes(_with_header(voice_to_bytes(_sampled()), change), name="odd.cmv")
+    except VoiceFileError as e:
+        assert str(e).startswith("odd.cmv: ") and "\n" not in str(e)
