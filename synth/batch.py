@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synth.errors import one_line, user_errors
 from synth.sources import BUILTINS
 
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -124,23 +125,6 @@ def make_output_folder(out_dir: str) -> None:
 # --- one job -----------------------------------------------------------------------------------------
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [ValueError, OSError, EOFError]
-    sf = sys.modules.get("soundfile")
-    if sf is not None:
-        errors.append(sf.SoundFileError)
-    return tuple(errors)
-
-
-def one_line(e: BaseException) -> str:
-    """An exception as the one line the command line prints after 'liquidsky: error: '."""
-    if isinstance(e, OSError) and e.strerror:
-        where = e.filename if e.filename is not None else ""
-        return f"{where}: {e.strerror.lower()}" if where else e.strerror.lower()
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
-
-
 def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
             describe_error: Callable[[Job, BaseException], str] | None = None) -> Result:
     """Render one job; a failure comes back as a Result with its message, never as an exception
@@ -170,7 +154,7 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
     except Exception as e:
         import traceback
 
-        if isinstance(e, _user_errors()):
+        if isinstance(e, user_errors()):
             message = describe_error(job, e) if describe_error is not None else one_line(e)
         else:
             message = f"{job.source}: unexpected {type(e).__name__}: {one_line(e)} (run with --debug for the traceback)"
@@ -228,6 +212,8 @@ def _run_in_processes(jobs, n_workers, on_result, on_progress, describe_error) -
                     result = future.result()
                 except BrokenProcessPool:
                     result = Result(job.index, error=f"{job.source}: the process rendering it stopped unexpectedly")
+                except Exception as e:  # the result could not come back (pickling, say): a bug, but one file's
+                    result = Result(job.index, error=f"{job.source}: unexpected {type(e).__name__}: {one_line(e)}")
                 on_result(result)
         pool.shutdown(wait=True)
     except BaseException:

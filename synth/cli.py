@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 # Only the standard library and the small profile table at import time: numpy, the engine and
 # soundfile load inside the commands, so that `liquidsky --help` answers at once.
+from synth.errors import one_line, user_errors
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 
 if TYPE_CHECKING:
@@ -316,7 +317,6 @@ def _packed_source(source: str, rate_hz: int, args: argparse.Namespace):
 
 def _batch_error(job, e: BaseException) -> str:
     """A job's failure as one line (run in the worker: a module-level function, so it can be sent)."""
-    from synth.batch import one_line
     from synth.offline import TooLongError
 
     if isinstance(e, TooLongError):
@@ -500,27 +500,6 @@ class _BatchProgress:
 # --- the entry point -----------------------------------------------------------------------------
 
 
-def _message(e: BaseException) -> str:
-    if isinstance(e, OSError) and e.strerror:
-        where = e.filename if e.filename is not None else ""
-        return f"{where}: {e.strerror.lower()}" if where else e.strerror.lower()
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    # mido raises EOFError on some truncated files; soundfile and sounddevice their own errors (a
-    # device that went away between choosing it and opening it, say).
-    errors: list[type[BaseException]] = [ValueError, OSError, EOFError]
-    sf = sys.modules.get("soundfile")
-    if sf is not None:
-        errors.append(sf.SoundFileError)
-    sd = sys.modules.get("sounddevice")
-    if sd is not None and isinstance(getattr(sd, "PortAudioError", None), type):
-        errors.append(sd.PortAudioError)
-    return tuple(errors)
-
-
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, unwinding like Ctrl-C so that the writers remove their temporary files."""
 
@@ -569,10 +548,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        if isinstance(e, _user_errors()):
-            print(f"{PROG}: error: {_message(e)}", file=sys.stderr)
+        if isinstance(e, user_errors()):
+            print(f"{PROG}: error: {one_line(e)}", file=sys.stderr)
         else:
-            print(f"{PROG}: error: unexpected {type(e).__name__}: {_message(e)} "
+            print(f"{PROG}: error: unexpected {type(e).__name__}: {one_line(e)} "
                   "(run with --debug for the traceback)", file=sys.stderr)
         return EXIT_ERROR
     finally:

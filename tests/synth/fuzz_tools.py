@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from synth.engine import Engine
-from synth.midifile import EventStream, MidiFileError, describe, read_midi
+from synth.midifile import EventStream, MidiFileError, describe, pack_events, read_midi, timed_events
 from synth.offline import RenderError, render_events
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
@@ -95,10 +95,19 @@ def mutate(data: bytes, mutations: list[tuple[str, float, int, int]]) -> bytes:
 
 
 def exercise(data: bytes, voices=None) -> int:
-    """Read, describe and render the bytes; returns the frames rendered. Raises only ALLOWED errors."""
+    """Read, describe and render the bytes; returns the frames rendered. Raises only ALLOWED errors.
+
+    On the way it checks that the streamed, listed and packed forms of the events agree (an
+    AssertionError, which the fuzzers report, if not).
+    """
     midi = read_midi(data, name="fuzzed.mid")
     describe(midi, 8)
-    events = EventStream(midi, RATE_HZ)
+    stream = EventStream(midi, RATE_HZ)
+    listed = [(e.frame, e.track, e.message) for e in timed_events(midi, RATE_HZ)]
+    assert [(e.frame, e.track, e.message) for e in stream] == listed
+    events = pack_events(midi, RATE_HZ)  # what the command line renders
+    assert [(e.frame, e.track, e.message) for e in events] == listed
+    assert (events.last_frame, events.end_frame) == (stream.last_frame, stream.end_frame)
     max_frames = int(RENDER_S * RATE_HZ)
     try:
         blocks = list(render_events(events, Engine(rate_hz=RATE_HZ, voices=voices), max_frames=max_frames,

@@ -168,3 +168,22 @@ def test_an_empty_folder_among_the_inputs_counts_as_a_failure(tmp_path, capsys):
         f"liquidsky: error: 1 of 2 inputs failed ({empty}); 1 written to {out}",
     ]
     assert os.listdir(out) == ["a.wav"]
+
+
+def test_the_batch_bar_counts_finished_files_and_the_parts_of_those_under_way():
+    import io
+
+    from synth.cli import _BatchProgress
+
+    stream = io.StringIO()
+    with _BatchProgress(3, enabled=True) as bar:
+        bar.bar.fp = stream  # tqdm writes through this
+        bar.update(0, 500, 1000)  # half of the first
+        bar.update(1, 250, 1000)  # a quarter of the second
+        assert bar.bar.n == pytest.approx(0.75)
+        bar.finish(0)
+        bar.update(1, 2000, 1000)  # an estimate passed counts as done, no more
+        assert bar.bar.n == pytest.approx(2.0)
+        bar.update(2, 10, 0)  # nothing known yet
+        assert bar.bar.n == pytest.approx(2.0)
+        assert bar.bar.total == 3
