@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.errors import one_line, user_errors
-from synth.sources import BUILTINS
+from synth.sources import builtin_names
 
 MIDI_SUFFIXES = (".mid", ".midi")
 FORMATS = ("wav", "flac")
@@ -72,7 +72,7 @@ def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[tuple[str, st
     inputs: list[str] = []
     problems: list[tuple[str, str]] = []
     for source in sources:
-        if source not in BUILTINS and os.path.isdir(source):
+        if source not in builtin_names() and os.path.isdir(source):
             found = sorted(
                 os.fspath(p) for p in Path(source).iterdir()
                 if p.suffix.lower() in MIDI_SUFFIXES and p.is_file()
@@ -87,7 +87,7 @@ def expand_inputs(sources: Sequence[str]) -> tuple[list[str], list[tuple[str, st
 
 def output_name(source: str, fmt: str) -> str:
     """The file an input is written to inside the output folder: its name without the suffix."""
-    stem = source if source in BUILTINS else Path(source).stem
+    stem = source if source in builtin_names() else Path(source).stem
     return f"{stem}.{fmt}"
 
 
