@@ -389,6 +389,7 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
     volumes: dict[int, int] = {}
     pans: dict[int, int] = {}
     bends: dict[int, int] = {}
+    struck: set[int] = set()  # channels that have begun a note
     sounding: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     notes_by_channel: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     file_title = ""
@@ -424,11 +425,11 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
                 volumes.setdefault(ch, msg.value)
             elif msg.type == "control_change" and msg.control == 10:
                 pans.setdefault(ch, msg.value)
-            elif msg.type == "pitchwheel" and not notes_by_channel[ch] and not any(
-                    started for (c, _), started in sounding.items() if c == ch):
+            elif msg.type == "pitchwheel" and ch not in struck:
                 bends[ch] = msg.pitch  # a bend set before the part's first note is a fixed detune
             elif msg.type == "note_on" and msg.velocity > 0:
                 sounding[ch, msg.note].append((t, msg.velocity))
+                struck.add(ch)
                 track_channels.add(ch)
             elif msg.type in ("note_on", "note_off"):
                 started = sounding[ch, msg.note]

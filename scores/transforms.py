@@ -122,6 +122,20 @@ def _bottom_notes(notes: Iterable[Note]) -> list[Note]:
     return _outer_line(notes, top=False)
 
 
+def _heard_in(score: Score, roles: Iterable[str], outer: Callable[[Iterable[Note]], list[Note]] | None = None
+              ) -> list[Note]:
+    """The heard notes of the parts with these roles; with `outer` (_top_notes or _bottom_notes), only
+    that outer line of each part, in time order."""
+    names = _targets(score, roles)
+    heard = [n for n in _heard(score.notes) if n.part in names]
+    if outer is None:
+        return heard
+    by_part: dict[str, list[Note]] = defaultdict(list)
+    for n in heard:
+        by_part[n.part].append(n)
+    return sorted((n for ns in by_part.values() for n in outer(ns)), key=_IN_ORDER)
+
+
 def _heard(notes: Iterable[Note]) -> list[Note]:
     """The notes as a MIDI file plays them: each cut where the next note on its key and part begins."""
     by_key: dict[tuple[str, int], list[Note]] = defaultdict(list)
@@ -310,13 +324,7 @@ def parallel_fifths(score: Score, *, interval: int = -7, velocity_scale: float =
 
 def _parallel(score: Score, interval: int, velocity_scale: float, roles: Sequence[str], program: int | None,
               top_only: bool, name: str, max_voices: int | None) -> Score:
-    names = _targets(score, roles)
-    sources = [n for n in _heard(score.notes) if n.part in names]
-    if top_only:
-        by_part: dict[str, list[Note]] = defaultdict(list)
-        for n in sources:
-            by_part[n.part].append(n)
-        sources = sorted((n for ns in by_part.values() for n in _top_notes(ns)), key=_IN_ORDER)
+    sources = _heard_in(score, roles, _top_notes if top_only else None)
     return _copy_onto_new_part(score, sources, _shifted_copies(sources, interval, velocity_scale), name, "shadow",
                                program, max_voices=max_voices)
 
@@ -464,13 +472,7 @@ def octave_doubling(score: Score, *, octaves: Sequence[int] = (-1,), roles: Sequ
     that would make more than `max_voices` notes sound, are dropped. With no channel free they join the
     part they double.
     """
-    names = _targets(score, roles)
-    sources = [n for n in _heard(score.notes) if n.part in names]
-    if bottom_only:
-        by_part: dict[str, list[Note]] = defaultdict(list)
-        for n in sources:
-            by_part[n.part].append(n)
-        sources = sorted((n for ns in by_part.values() for n in _bottom_notes(ns)), key=_IN_ORDER)
+    sources = _heard_in(score, roles, _bottom_notes if bottom_only else None)
     copies = [c for octave in octaves for c in _shifted_copies(sources, 12 * octave, velocity_scale)
               if c.pitch >= low_key]
     return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program, max_voices=max_voices)

@@ -75,6 +75,19 @@ def _int_in(low: int, high: int, unit: str = ""):
     return parse
 
 
+def _float_in(low: float, high: float):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}-{high:g}")
+        return value
+
+    return parse
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)

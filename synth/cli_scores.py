@@ -10,16 +10,6 @@ TEMPO_SCALE_MIN, TEMPO_SCALE_MAX = 0.1, 10.0
 SEED_MAX = 2**32 - 1
 
 
-def _tempo_scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not TEMPO_SCALE_MIN <= value <= TEMPO_SCALE_MAX:
-        raise argparse.ArgumentTypeError(f"{text} is outside {TEMPO_SCALE_MIN:g}-{TEMPO_SCALE_MAX:g}")
-    return value
-
-
 def _midi_path(text: str) -> str:
     if os.path.splitext(text)[1].lower() not in (".mid", ".midi"):
         raise argparse.ArgumentTypeError(f"{text}: the arrangement is a MIDI file, OUT.mid")
@@ -28,7 +18,7 @@ def _midi_path(text: str) -> str:
 
 def add_style_options(parser: argparse.ArgumentParser) -> None:
     """--style, --seed and --tempo-scale, for every command that takes a piece."""
-    from synth.cli import _int_in
+    from synth.cli import _float_in, _int_in
 
     parser.add_argument("--style", metavar="STYLE", default=None,
                         help="arrange the piece in a style first: plain, ominous, dissonant, march, ... "
@@ -36,7 +26,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", metavar="N", type=_int_in(0, SEED_MAX), default=0,
                         help="the seed of the style's chance choices (default 0): the same seed, the same "
                              "arrangement")
-    parser.add_argument("--tempo-scale", metavar="X", type=_tempo_scale, default=1.0,
+    parser.add_argument("--tempo-scale", metavar="X", type=_float_in(TEMPO_SCALE_MIN, TEMPO_SCALE_MAX), default=1.0,
                         help=f"multiply every tempo by X after the style ({TEMPO_SCALE_MIN:g}-"
                              f"{TEMPO_SCALE_MAX:g}; 0.5 = half speed, default 1)")
 
@@ -92,7 +82,7 @@ def _cmd_scores(args: argparse.Namespace) -> int:
         midi = score_midi(info.name)
         pieces.append({"name": info.name, "title": info.title, "after": info.after, "summary": info.summary,
                        "duration_s": round(midi.length, 1)})
-    styles = [{"name": s.name, "summary": s.summary, "steps": [_step_name(step) for step in s.steps]}
+    styles = [{"name": s.name, "summary": s.summary, "steps": [step.name for step in s.steps]}
               for s in STYLES.values()]
     if args.json:
         print(json.dumps({"scores": pieces, "styles": styles}, indent=2))
@@ -112,15 +102,6 @@ def _cmd_scores(args: argparse.Namespace) -> int:
         if s["steps"]:
             print(f"  {'':<{width}}  steps: {', '.join(s['steps'])}")
     return 0
-
-
-def _step_name(step) -> str:
-    """A style step as text: its own name when it has one, else the function's."""
-    name = getattr(step, "name", None)
-    if isinstance(name, str):
-        return name
-    function = step[0] if isinstance(step, tuple) else step
-    return getattr(function, "__name__", str(function))
 
 
 def _cmd_arrange(args: argparse.Namespace) -> int:
