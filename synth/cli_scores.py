@@ -56,9 +56,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "arrange", parents=[common],
         help="arrange a score or a MIDI file in a style, to a new MIDI file",
         description=(
-            "Arrange one of the scores, or any MIDI file, in a style (ominous, dissonant, march, ...) and "
-            "write the arrangement as a MIDI file for a sequencer or for 'liquidsky render'. The same "
-            "seed gives the same arrangement, byte for byte."
+            "Arrange one of the scores, or any MIDI file, in a style (ominous, dissonant, march, ...)\n"
+            "and write the arrangement as a MIDI file for a sequencer or for 'liquidsky render'.\n"
+            "The same seed gives the same arrangement, byte for byte."
         ),
         epilog="example:\n  liquidsky arrange sonnerie --style march -o sonnerie-march.mid",
         formatter_class=argparse.RawDescriptionHelpFormatter,
