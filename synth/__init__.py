@@ -3,12 +3,15 @@
 The public API, for scripts and notebooks:
 
     import synth
-    audio = synth.render("song.mid", rate_hz=44100, model="iix")   # float32 (n_frames, 2)
-    synth.render_file("song.mid", "song.flac")                       # streamed to disk
+    audio, rate_hz = synth.render("song.mid", rate_hz=44100, model="iix")   # float32 (n_frames, 2), 44100
+    for block in synth.stream("song.mid", block_frames=4096):              # the same samples, in blocks
+        ...
+    synth.render_file("song.mid", "song.flac")                              # streamed to disk
 
-    engine = synth.Engine(model="iix", rate_hz=48000)                 # play messages yourself
+    engine = synth.Engine(model="iix", rate_hz=48000)                        # play messages yourself
     engine.handle(mido.Message("note_on", note=62, velocity=100))
-    block = engine.render(4800)
+    block = engine.render(4800)                                              # a new array each call
+    engine.render(4800, out=buffer)                                          # or into yours
 
 Names are imported on first use, so that `import synth` (and the command line's --help) stays fast.
 """
@@ -34,37 +37,15 @@ _EXPORTS = {
     "VoiceSet": "synth.gm",
     "render_to_array": "synth.offline",
     "render_to_file": "synth.offline",
+    "render": "synth.api",
+    "stream": "synth.api",
+    "render_file": "synth.api",
+    "Rendered": "synth.api",
+    "RenderJob": "synth.jobs",
+    "read_jobs_file": "synth.jobs",
 }
 
-__all__ = sorted([*_EXPORTS, "render", "render_file", "__version__"])
-
-
-def render(source, rate_hz: int = 44100, model: str = "iix", n_voices: int | None = None, **options):
-    """Render a MIDI file (path, bytes or mido.MidiFile) or a built-in piece to float32 (n_frames, 2)."""
-    from synth.offline import render_to_array
-
-    return render_to_array(_midi(source), rate_hz=rate_hz, model=model, n_voices=n_voices, **options)
-
-
-def render_file(source, out_path, rate_hz: int = 44100, model: str = "iix", n_voices: int | None = None,
-                **options):
-    """Render to a WAV or FLAC file, streamed in bounded memory; returns the render's report."""
-    from synth.offline import render_to_file
-
-    return render_to_file(_midi(source), out_path, rate_hz=rate_hz, model=model, n_voices=n_voices, **options)
-
-
-def _midi(source):
-    import os
-
-    from synth.midifile import read_midi
-    from synth.sources import open_source
-
-    if isinstance(source, (bytes, bytearray)) or hasattr(source, "tracks"):
-        return read_midi(source)
-    if isinstance(source, str) and not os.path.exists(source):
-        return open_source(source)[1]
-    return read_midi(source)
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str):

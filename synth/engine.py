@@ -80,6 +80,26 @@ def velocity_to_volume(velocity: int, voice_volume: int) -> int:
     return max(1, int(round(voice_volume * (velocity / 127.0) ** 2)))
 
 
+def _frame_count(n_frames) -> int:
+    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)):
+        raise TypeError(f"n_frames must be a whole number, not {type(n_frames).__name__}")
+    if n_frames < 0:
+        raise ValueError(f"n_frames must be 0 or more, not {n_frames}")
+    return int(n_frames)
+
+
+def _check_out(out, n_frames: int) -> None:
+    """`out` must be a buffer the kernel can write the mix into as it is: float32 (n_frames, 2), C order."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, not {type(out).__name__}")
+    if out.dtype != np.float32:
+        raise TypeError(f"out must be float32, not {out.dtype}")
+    if out.shape != (n_frames, 2):
+        raise ValueError(f"out must have shape ({n_frames}, 2), not {out.shape}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("out must be a writeable, C-contiguous array (np.ascontiguousarray makes one)")
+
+
 class Engine:
     """The CMI with `n_voices` channel cards, playing MIDI messages into stereo (and per-card stems)."""
 
@@ -161,22 +181,39 @@ class Engine:
 
     # --- rendering ----------------------------------------------------------------------------
 
-    def render(self, n_frames: int) -> np.ndarray:
-        """Render the next n_frames; returns float32 (n_frames, 2), valid until the next call."""
-        n_frames = int(n_frames)
+    def render(self, n_frames: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Render the next n_frames of the stereo mix; returns float32 (n_frames, 2).
+
+        By default the result is a new array, the caller's to keep. With `out` (a C-contiguous float32
+        array of shape (n_frames, 2)) the mix is written into it and `out` is returned, so that a
+        real-time loop allocates nothing. `stems`, when asked for, is valid until the next call.
+
+        >>> engine = Engine(rate_hz=8000)
+        >>> engine.handle(mido.Message("note_on", note=60, velocity=100))
+        >>> a = engine.render(800)
+        >>> b = engine.render(800)
+        >>> a.shape, a.dtype, bool((a != b).any())
+        ((800, 2), dtype('float32'), True)
+        >>> buffer = np.zeros((800, 2), dtype=np.float32)
+        >>> engine.render(800, out=buffer) is buffer
+        True
+        """
+        n_frames = _frame_count(n_frames)
+        if out is not None:
+            _check_out(out, n_frames)
         if self._out.shape[0] < n_frames:
             self._out = np.zeros((n_frames, 2), dtype=np.float32)
             self._scratch = np.zeros(card.scratch_doubles(2 * self.n_cards, n_frames, blep.HALF_TAPS))
             if self._want_stems:
                 self._stems_buf = np.zeros((n_frames, self.n_cards), dtype=np.float32)
-        out = self._out[:n_frames]
-        out[:] = 0.0
+        mix = self._out[:n_frames] if out is None else out
+        mix[:] = 0.0
         stems = self._stems_buf[:n_frames] if self._want_stems else self._stems_buf[:0]
         if self._want_stems:
             stems[:] = 0.0
         if n_frames and self._istate[:, card.I_ACTIVE].any():
             card.render_cards(
-                out, stems, self.frame, n_frames, self._istate, self._fstate, self._ram,
+                mix, stems, self.frame, n_frames, self._istate, self._fstate, self._ram,
                 self._carry, self._carry_res, self._scratch, self._table, self._table_diff, self._smooth,
                 self.render_threads,
             )
@@ -187,7 +224,7 @@ class Engine:
                 self._card_notes[c] = None
         self.frame += n_frames
         self._last_stems = stems
-        return out
+        return mix.copy() if out is None else out
 
     # --- MIDI ---------------------------------------------------------------------------------
 

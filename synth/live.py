@@ -290,7 +290,7 @@ class LiveFeed:
             if message.type == "note_on" and message.velocity > 0:
                 self.note_ons.append((engine.frame, arrived_ns, message.note))
             engine.handle(message)
-        out[:] = engine.render(out.shape[0])
+        engine.render(out.shape[0], out=out)
         out[n:] = 0.0
         self.n_done += n
         return n

@@ -195,7 +195,7 @@ class _Loop:
         engine = self.engine
         while n_frames > 0:
             n = min(n_frames, self.block_frames)
-            mix = engine.render(n)
+            mix = engine.render(n)  # a new array, ours to keep (stems stay the engine's until its next call)
             stems = getattr(engine, "stems", None)
             n_frames -= n
             self.pos += n
@@ -204,7 +204,7 @@ class _Loop:
             if drop == n:
                 continue
             block = Block(
-                np.array(mix[drop:], dtype=np.float32),
+                np.asarray(mix[drop:], dtype=np.float32),
                 None if stems is None else np.array(stems[drop:], dtype=np.float32),
             )
             if self.hold_silence:

@@ -98,7 +98,7 @@ def test_play_midi_makes_the_blocks_an_offline_render_makes(tmp_path):
     out = tmp_path / "demo.wav"
     _run(str(EXAMPLES / "play_midi.py"), "demo", "--wav", str(out), cwd=tmp_path)
     played, _ = sf.read(out, dtype="float32")
-    rendered = synth.render("demo")
+    rendered, _ = synth.render("demo")
     latency = synth.Engine().latency_frames  # the offline render starts that many frames later
     n = min(len(played) - latency, len(rendered))
     assert n > 0.95 * len(rendered)

@@ -24,6 +24,7 @@ def test_readme_python_snippet_runs_and_renders_sound() -> None:
     scope: dict = {}
     exec(compile(snippet, "README.md", "exec"), scope)
     audio, block, tail = scope["audio"], scope["block"], scope["tail"]
+    assert scope["rate_hz"] == 44100
     assert audio.dtype == np.float32 and audio.shape[1] == 2 and len(audio) > 30 * 44100
     assert block.shape == (24000, 2) and np.abs(block).max() > 0.01
     assert np.abs(tail[-100:]).max() == 0.0  # the bell has rung out within the second

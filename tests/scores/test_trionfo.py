@@ -233,6 +233,6 @@ def test_the_last_bars_of_the_climax_render_loud_without_clipping(score):
     notes = [n.__class__(n.start - start, n.duration, n.pitch, n.velocity, n.part)
              for n in score.notes if n.start >= start]
     excerpt = Score(score.title, score.parts, tuple(notes), tempos=((0, 120.0),))
-    audio = synth.render(to_midi(excerpt))
+    audio, _ = synth.render(to_midi(excerpt))
     peak_db = 20 * np.log10(np.abs(audio).max())
     assert -12 < peak_db < 0

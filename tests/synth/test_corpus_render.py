@@ -89,7 +89,7 @@ def liquidsky_audio(tmp_path_factory):
         if name not in rendered:
             path = folder / f"{name}.mid"
             corpus_opening(name).save(path)
-            rendered[name] = synth.render(str(path), rate_hz=RATE_HZ)
+            rendered[name] = synth.render(str(path), rate_hz=RATE_HZ).audio
         return rendered[name]
 
     return render
