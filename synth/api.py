@@ -48,10 +48,10 @@ def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
     >>> name, midi = open_midi("demo")
     >>> name, midi.type
     ('demo', 1)
-    >>> open_midi(3.5)
+    >>> open_midi(3.5)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: source must be a path, bytes, a mido.MidiFile, a pretty_midi.PrettyMIDI, a built-in piece's or a score's name, or a Page R song file, not float
+    TypeError: source must be a path, bytes, a mido.MidiFile, ... not float
     """
     from synth.midifile import read_midi
     from synth.sources import open_source
