@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synth import outputs
 from synth.errors import one_line, user_errors
 from synth.sources import builtin_names
 
@@ -56,6 +57,7 @@ class Result:
     report: Any = None  # synth.offline.RenderReport
     error: str | None = None
     traceback: str | None = None  # for --debug
+    sha256: str | None = None  # of the output file's bytes
 
     @property
     def ok(self) -> bool:
@@ -148,9 +150,13 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
             else:
                 channels[channel] = voice_name
         voices = voice_set(program_map_path=job.program_map, voice=every, channel_voices=channels)
-        report = render_to_file(events, job.output, progress=progress, name=name, voices=voices,
-                                stems_dir=job.stems_dir, **job.options)
-        return Result(job.index, report=report)
+        # A render of this output that died half-way (a worker killed) may have left its temporary files.
+        outputs.remove_stale_temps(job.output)
+        with outputs.local_target(job.output) as path:
+            report = render_to_file(events, path, progress=progress, name=name, voices=voices,
+                                    stems_dir=job.stems_dir, **job.options)
+            checksum = outputs.sha256(path)
+        return Result(job.index, report=report, sha256=checksum)
     except Exception as e:
         import traceback
 

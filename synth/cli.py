@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    render.add_argument("source", metavar="SOURCE", nargs="+",
+    render.add_argument("source", metavar="SOURCE", nargs="*",
                         help="a .mid file, the name of a built-in piece (try 'demo') or of a score ('liquidsky "
                              "scores' lists them), or a folder of .mid files; several may be given")
     render.add_argument("-o", "--output", metavar="OUT", required=True,
@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_style_options(render)
     add_voice_options(render)
+    from synth.cli_collections import add_collection_options
+
+    add_collection_options(render)
     render.set_defaults(run=_cmd_render)
 
     info = commands.add_parser(
@@ -277,11 +280,16 @@ def _summary_line(output: str, report, bits: int, stems_dir: str | None) -> str:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from synth.batch import expand_inputs
+    from synth import cli_collections
+    from synth.batch import BatchError, expand_inputs
 
+    if args.jobs_file:
+        return cli_collections.render_jobs_file(args)
+    if not args.source:
+        raise BatchError("render: give a SOURCE to render (or --jobs-file JOBS)")
     # A folder in or out means folder mode, even for one input: `render song.mid -o renders/` writes
     # renders/song.wav.
-    batch = (len(args.source) > 1 or os.path.isdir(args.output)
+    batch = (len(args.source) > 1 or os.path.isdir(args.output) or cli_collections.is_batch(args)
              or any(os.path.isdir(s) and s not in _builtin_names() for s in args.source))
     if batch:
         inputs, problems = expand_inputs(args.source)
@@ -338,52 +346,9 @@ def _batch_error(job, e: BaseException) -> str:
 
 
 def _render_batch(args: argparse.Namespace, inputs: list[str], problems: list[tuple[str, str]]) -> int:
-    from synth.batch import Job, make_output_folder, plan_outputs
-    from synth.cli_voice import voice_set_from_args
+    from synth.cli_collections import render_inputs
 
-    fmt = args.format or "wav"
-    outputs = plan_outputs(inputs, args.output, fmt)
-    voice_set_from_args(args)  # a bad --voice or map is one error now, not one per input
-    make_output_folder(args.output)
-    options = _render_options(args)
-    jobs = [
-        Job(i, source, output, options, tuple(args.voice or ()), args.program_map,
-            None if args.stems is None else os.path.join(args.stems, os.path.splitext(os.path.basename(output))[0]),
-            args.style, args.seed, args.tempo_scale)
-        for i, (source, output) in enumerate(zip(inputs, outputs, strict=True))
-    ]
-    failed = [source for source, _ in problems]
-    for _, line in problems:
-        print(f"{PROG}: error: {line}", file=sys.stderr)
-    with _BatchProgress(len(jobs), enabled=not args.quiet and sys.stderr.isatty()) as bar:
-
-        def on_result(result) -> None:
-            job = jobs[result.index]
-            bar.finish(result.index)
-            if result.ok:
-                if not args.quiet:
-                    bar.say(_summary_line(job.output, result.report, args.bits, job.stems_dir), sys.stdout)
-            else:
-                failed.append(job.source)
-                if getattr(args, "debug", False) and result.traceback:
-                    bar.say(result.traceback.rstrip(), sys.stderr)
-                bar.say(f"{PROG}: error: {result.error}", sys.stderr)
-
-        from synth.batch import run_jobs
-
-        run_jobs(jobs, args.jobs, on_result, on_progress=bar.update, describe_error=_batch_error)
-
-    n_inputs = len(jobs) + len(problems)
-    n_failed = len(failed)
-    if n_failed:
-        names = ", ".join(failed[:5]) + (f" and {n_failed - 5} more" if n_failed > 5 else "")
-        print(f"{PROG}: error: {n_failed} of {n_inputs} inputs failed ({names}); "
-              f"{n_inputs - n_failed} written to {args.output}", file=sys.stderr)
-        return EXIT_ERROR
-    if not args.quiet:
-        plural = "" if n_inputs == 1 else "s"
-        print(f"rendered {n_inputs} input{plural} to {args.output}")
-    return EXIT_OK
+    return render_inputs(args, inputs, problems)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:

@@ -64,7 +64,7 @@ def test_several_inputs_render_into_the_folder_past_a_bad_file(tmp_path, capsys)
     out = tmp_path / "out"
     assert main(["render", os.fspath(songs), "demo", "-o", os.fspath(out), "--rate", "8000", "--format", "flac"]) == 2
     captured = capsys.readouterr()
-    assert sorted(os.listdir(out)) == ["demo.flac", "one.flac", "two.flac"]
+    assert sorted(os.listdir(out)) == ["demo.flac", "manifest.jsonl", "one.flac", "two.flac"]
     assert sf.info(out / "two.flac").frames > sf.info(out / "one.flac").frames > 0.3 * 8000
     assert [line.split(":")[0] for line in captured.out.splitlines()] == [
         f"wrote {out / 'one.flac'}", f"wrote {out / 'two.flac'}", f"wrote {out / 'demo.flac'}"]
@@ -80,7 +80,7 @@ def test_all_inputs_good_exit_0_with_a_summary(tmp_path, capsys):
     assert main(["render", a, b, "-o", os.fspath(out), "--rate", "8000"]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines()[-1] == f"rendered 2 inputs to {out}"
-    assert sorted(os.listdir(out)) == ["a.wav", "b.wav"]
+    assert sorted(os.listdir(out)) == ["a.wav", "b.wav", "manifest.jsonl"]
     assert captured.err == ""
 
 
@@ -112,7 +112,7 @@ def test_too_long_inputs_fail_alone_with_the_max_duration_message(tmp_path, caps
     assert captured.out == ""
     assert _error_lines(captured.err)[0] == (
         "liquidsky: error: long.mid: 1.5 minutes of audio exceeds --max-duration 1.0 min")
-    assert os.listdir(out) == ["short.wav"]
+    assert sorted(os.listdir(out)) == ["manifest.jsonl", "short.wav"]
 
 
 def test_stems_of_several_inputs_go_to_a_folder_each(tmp_path, capsys):
@@ -129,7 +129,7 @@ def test_parallel_processes_write_the_same_bytes_as_one_after_another(tmp_path, 
         assert main(["render", *songs, "demo", "-o", os.fspath(tmp_path / f"out{jobs}"), "--rate", "8000",
                      "--jobs", jobs, "--quiet"]) == 0
     names = sorted(os.listdir(tmp_path / "out1"))
-    assert names == ["demo.wav", "s0.wav", "s1.wav", "s2.wav"]
+    assert names == ["demo.wav", "manifest.jsonl", "s0.wav", "s1.wav", "s2.wav"]
     assert sorted(os.listdir(tmp_path / "out2")) == names
     for name in names:
         assert (tmp_path / "out1" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes(), name
@@ -145,7 +145,7 @@ def test_a_bad_file_in_a_worker_process_is_reported_and_the_rest_written(tmp_pat
     lines = _error_lines(capsys.readouterr().err)
     assert lines == [f"liquidsky: error: {bad}: empty file",
                      f"liquidsky: error: 1 of 2 inputs failed ({bad}); 1 written to {out}"]
-    assert os.listdir(out) == ["good.wav"]
+    assert sorted(os.listdir(out)) == ["good.wav", "manifest.jsonl"]
 
 
 def test_one_input_into_an_existing_folder_is_written_there_by_its_name(tmp_path, capsys):
@@ -153,7 +153,7 @@ def test_one_input_into_an_existing_folder_is_written_there_by_its_name(tmp_path
     out = tmp_path / "renders"
     out.mkdir()
     assert main(["render", song, "-o", os.fspath(out), "--rate", "8000", "--format", "flac"]) == 0
-    assert os.listdir(out) == ["tune.flac"]
+    assert sorted(os.listdir(out)) == ["manifest.jsonl", "tune.flac"]
     assert capsys.readouterr().out.splitlines()[-1] == f"rendered 1 input to {out}"
 
 
@@ -167,7 +167,7 @@ def test_an_empty_folder_among_the_inputs_counts_as_a_failure(tmp_path, capsys):
         f"liquidsky: error: {empty}: a folder with no .mid or .midi files",
         f"liquidsky: error: 1 of 2 inputs failed ({empty}); 1 written to {out}",
     ]
-    assert os.listdir(out) == ["a.wav"]
+    assert sorted(os.listdir(out)) == ["a.wav", "manifest.jsonl"]
 
 
 def test_the_batch_bar_counts_finished_files_and_the_parts_of_those_under_way():
