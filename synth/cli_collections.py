@@ -103,18 +103,18 @@ def run_batch(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequen
     from synth.cli_voice import voice_set_from_args
     from synth.manifest import ManifestWriter, entry_for, is_done, read_manifest
 
+    if args.dask:
+        from synth.cluster import import_distributed, parse_address
+
+        parse_address(args.dask)
+        import_distributed()
+    voice_set_from_args(args)  # a bad --voice or map is one error now, not one per input
     if outputs.is_url(args.output):
         if args.stems is not None:
             raise BatchError(f"--stems: stems are written to a local folder, not beside {args.output}")
         outputs.make_folder(args.output)
     else:
         make_output_folder(args.output)
-    voice_set_from_args(args)  # a bad --voice or map is one error now, not one per input
-    if args.dask:
-        from synth.cluster import import_distributed, parse_address
-
-        parse_address(args.dask)
-        import_distributed()
     jobs = _batch_jobs(args, rows, names)
     manifest_path = outputs.join(args.output, MANIFEST_NAME)
     earlier = read_manifest(manifest_path)
@@ -143,7 +143,8 @@ def run_batch(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequen
                                         result.sha256, result.error))
                 if result.ok:
                     if not args.quiet:
-                        bar.say(_summary_line(job.output, result.report, row.bits, job.stems_dir), sys.stdout)
+                        shown = outputs.join(args.output, names[result.index])
+                        bar.say(_summary_line(shown, result.report, row.bits, job.stems_dir), sys.stdout)
                     return
                 failed.append(job.source)
                 if getattr(args, "debug", False) and result.traceback:

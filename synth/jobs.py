@@ -162,9 +162,11 @@ def _voices(value: Any) -> tuple[str, ...]:
     items = value.split(CSV_LIST_SEPARATOR) if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         raise ValueError(f"{value!r} is not a voice name or a list of them")
+    from synth.library.catalog import find_voice
+
     names = tuple(v.strip() for v in items if v.strip())
     for name in names:
-        parse_channel_voice(name)  # CH=NAME must name a melodic channel 1-16
+        find_voice(parse_channel_voice(name)[1])  # CH=NAME names a melodic channel 1-16 and a known voice
     return names
 
 
@@ -286,6 +288,14 @@ def _job(row: dict[str, Any], where: str, defaults: RenderJob | None, base: str)
     for key in ("source", "program_map"):
         if values.get(key) is not None:
             values[key] = _resolve(values[key], base)
+    if values.get("program_map") is not None:
+        from synth.errors import one_line
+        from synth.library.catalog import read_program_map
+
+        try:
+            read_program_map(values["program_map"])
+        except (ValueError, OSError) as e:
+            raise JobsFileError(f"{where}: program_map: {one_line(e)}") from None
     start = dataclasses.replace(defaults, output=None) if defaults is not None else RenderJob(source="")
     return dataclasses.replace(start, where=where, **values)
 
