@@ -149,13 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
             "of its own, 8-bit samples, pitch by the card's clock, analog low-pass. The file ends when\n"
             "the last note's release has died away.\n"
             "\n"
-            "Given several inputs or a folder, each is rendered into the folder -o names, going on\n"
-            "past a bad file; the exit status is 2 if any failed, 0 if all were written."
+            "Given several inputs, a folder or a jobs file, each is rendered into the folder -o names\n"
+            "and recorded in OUT/manifest.jsonl, going on past a bad file; the exit status is 2 if any\n"
+            "failed, 0 if all were written."
         ),
         epilog=(
             "examples:\n"
             "  liquidsky render song.mid -o song.flac\n"
-            "  liquidsky render a.mid b.mid midi/ -o out/ --format flac --jobs 2"
+            "  liquidsky render a.mid b.mid midi/ -o out/ --format flac --jobs 2\n"
+            "  liquidsky render --jobs-file jobs.jsonl -o out/ --dask local:2 --resume"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -99,7 +99,7 @@ class ManifestWriter:
         self.entries: dict[str, Entry] = {}
         self._url = outputs.is_url(path)
         self._last_rewrite = 0.0
-        self._log = None if self._url else open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close)
+        self._log = None  # opened at the first row: a batch stopped before any row leaves no manifest
 
     def carry(self, entry: Entry) -> None:
         """Keep a row an earlier run wrote (a row --resume skips) in this batch's manifest."""
@@ -107,7 +107,9 @@ class ManifestWriter:
 
     def record(self, entry: Entry) -> None:
         self.entries[entry.output] = entry
-        if self._log is not None:
+        if not self._url:
+            if self._log is None:
+                self._log = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close)
             self._log.write(entry.to_json() + "\n")
             self._log.flush()
         elif time.monotonic() - self._last_rewrite >= URL_REWRITE_INTERVAL_S:
@@ -123,7 +125,8 @@ class ManifestWriter:
         rows = [self.entries[o] for o in order if o in self.entries]
         rows += [e for o, e in self.entries.items() if o not in set(order)]
         rows += [e for o, e in self.earlier.items() if o not in self.entries]
-        self._rewrite(rows)
+        if rows:
+            self._rewrite(rows)
 
     def _rewrite(self, rows: Iterable[Entry]) -> None:
         outputs.write_text(self.path, "".join(e.to_json() + "\n" for e in rows))

@@ -126,7 +126,7 @@ def test_a_batch_renders_every_score_in_the_style(capsys, tmp_path):
     status, _, err = run(capsys, "render", "laurel", "trionfo", "-o", str(out), "--style", "march",
                          "--tempo-scale", "8", "--jobs", "2", "-q")
     assert (status, err) == (0, "")
-    assert sorted(p.name for p in out.iterdir()) == ["laurel.wav", "trionfo.wav"]
+    assert sorted(p.name for p in out.iterdir()) == ["laurel.wav", "manifest.jsonl", "trionfo.wav"]
     # the march turns each 3/4 bar of the waltz into a 2/4 bar: two thirds of the time, then 8x faster
     plain_s = mido.MidiFile(CATALOGUE["laurel"].midi_path).length
     assert sf.info(out / "laurel.wav").duration == pytest.approx(plain_s * 2 / 3 / 8, abs=2.0)
