@@ -23,6 +23,9 @@ INSTALL_HINT = "pip install 'liquidsky[dask]'"
 LOCAL_PREFIX = "local:"
 LOCAL_WORKERS_MAX = 64
 CONNECT_TIMEOUT_S = 20.0
+# No dashboard, and the scheduler's own HTTP endpoints (health, metrics) on a free port rather than
+# 8787, which another cluster on the machine may hold.
+QUIET_HTTP = {"dashboard_address": ":0"}
 
 
 def parse_address(text: str) -> tuple[str | None, int | None]:
@@ -63,7 +66,8 @@ def connect(address: str) -> Iterator[object]:
     try:
         if scheduler is None:
             cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR)
+                                               dashboard_address=None, scheduler_kwargs=QUIET_HTTP,
+                                               silence_logs=logging.ERROR)
             client = distributed.Client(cluster)
         else:
             client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
