@@ -146,3 +146,18 @@ def test_a_missing_distributed_is_one_line_saying_what_to_install(tmp_path, caps
     assert capsys.readouterr().err == ("liquidsky: error: --dask needs the distributed package: "
                                        "pip install 'liquidsky[dask]'\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_readme_jobs_file_examples_read_and_name_their_outputs_as_it_says():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    jsonl = re.search(r"```jsonl\n(.*?)```", readme, re.S).group(1)
+    csv_text = re.search(r"```csv\n(.*?)```", readme, re.S).group(1)
+    rows = _read(jsonl)
+    assert plan_output_names(rows) == ["fugue.wav", "fugue-iii-48000hz-24bit.wav", "sonnerie-dread.flac",
+                                       "laurel-march-x1.2-brass.flac"]
+    assert len(_read(csv_text, csv_format=True)) == 2
+    for name in plan_output_names(rows)[1:2] + plan_output_names(rows)[3:]:
+        assert f"`{name}`" in readme
