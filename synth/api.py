@@ -97,8 +97,9 @@ def render(source: Any, *, rate_hz: int = 44100, model: str = "iix", n_voices: i
 
     `source` is a path, bytes, a mido.MidiFile, a pretty_midi.PrettyMIDI, the name of a built-in
     piece or score, or a Page R song file. `voices` is a voice set (synth.library.catalog.voice_set;
-    default the General MIDI set); `style`, `seed` and `tempo_scale` arrange the piece first, as
-    the command line's --style does. For long pieces `stream` gives the same samples in blocks.
+    default the General MIDI set, with a song's register voices on their channels); `style`, `seed`
+    and `tempo_scale` arrange the piece first, as the command line's --style does. For long pieces
+    `stream` gives the same samples in blocks.
 
     >>> audio, rate_hz = render("demo", rate_hz=8000)
     >>> rate_hz, audio.dtype, round(len(audio) / rate_hz)
@@ -138,6 +139,7 @@ def stream(source: Any, *, block_frames: int = DEFAULT_BLOCK_FRAMES, rate_hz: in
     if block_frames < 1:
         raise ValueError(f"block_frames must be at least 1, not {block_frames}")
     _, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale)
+    voices = _piece_voices(source, voices)
     events = EventStream(midi, rate_hz)
     engine = Engine(model=model, rate_hz=rate_hz, n_voices=n_voices, voices=voices)
     return (block.mix for block in render_events(events, engine, block_frames=int(block_frames),
@@ -163,6 +165,16 @@ def render_file(source: Any, out_path: str | os.PathLike, *, rate_hz: int = 4410
 
     rate_hz = _check_rate(rate_hz)
     name, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale)
+    voices = _piece_voices(source, voices)
     return render_to_file(pack_events(midi, rate_hz), out_path, rate_hz=rate_hz, model=model, n_voices=n_voices,
                           voices=voices, name=name, **options)
 
+
+
+def _piece_voices(source: Any, voices):
+    """The caller's voice set, else the voices a Page R song's registers name for its channels."""
+    if voices is not None or not isinstance(source, (str, os.PathLike)):
+        return voices
+    from synth.sources import piece_voice_set
+
+    return piece_voice_set(source)

@@ -138,3 +138,36 @@ def test_the_docstring_examples_of_the_public_modules_run(module):
     assert result.attempted > 0
     assert result.failed == 0
 
+
+
+SONG = '''\
+title = "Two bars (original)"
+bpm = 240
+grid = "1/8"
+metre = "4/4"
+song = "1x2"
+[registers]
+A = { voice = "flute", channel = 1 }
+[patterns.1]
+A = "C4 D4 E4 F4 | G4 - . ."
+'''
+
+
+def test_a_page_r_song_renders_as_its_sequence_with_its_register_voices(tmp_path):
+    from synth.library.catalog import voice_set
+    from synth.pager import load_song, song_to_midi
+
+    path = tmp_path / "song.toml"
+    path.write_text(SONG)
+    audio, rate_hz = synth.render(path, rate_hz=RATE_HZ)
+    midi = song_to_midi(load_song(path))
+    with_flute = synth.render(midi, rate_hz=RATE_HZ, voices=voice_set(channel_voices={0: "flute"})).audio
+    with_piano = synth.render(midi, rate_hz=RATE_HZ).audio
+    assert rate_hz == RATE_HZ
+    assert np.array_equal(audio, with_flute)
+    n = min(len(audio), len(with_piano))
+    assert np.abs(audio[:n] - with_piano[:n]).max() > 0.01  # the register's flute, not the default piano
+    # two bars of 4/4 at 240 BPM, the last note held to the end of the sixth eighth: 1.75 s, then the release
+    assert 1.75 * RATE_HZ < len(audio) < 3.0 * RATE_HZ
+    blocks = list(synth.stream(os.fspath(path), rate_hz=RATE_HZ, block_frames=777))
+    assert np.array_equal(np.concatenate(blocks), audio)

@@ -161,3 +161,22 @@ def test_the_readme_jobs_file_examples_read_and_name_their_outputs_as_it_says():
     assert len(_read(csv_text, csv_format=True)) == 2
     for name in plan_output_names(rows)[1:2] + plan_output_names(rows)[3:]:
         assert f"`{name}`" in readme
+
+
+def test_a_jobs_file_renders_page_r_songs_as_the_python_api_does(tmp_path, capsys):
+    import numpy as np
+    import soundfile as sf
+
+    import synth
+
+    from test_api import SONG
+
+    (tmp_path / "song.toml").write_text(SONG)
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"source": "song.toml", "bits": 24}\n')
+    assert main(["render", "--jobs-file", os.fspath(jobs), "-o", os.fspath(tmp_path / "out"), "--rate", "8000",
+                 "--quiet"]) == 0
+    written, rate_hz = sf.read(tmp_path / "out" / "song-24bit.wav", dtype="float32")
+    audio, _ = synth.render(tmp_path / "song.toml", rate_hz=8000)
+    assert rate_hz == 8000 and len(written) == len(audio)
+    assert np.abs(written - audio).max() <= 1 / 2**23
