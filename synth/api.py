@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from synth.engine import check_rate_hz
 from synth.offline import DEFAULT_BLOCK_FRAMES
 
 if TYPE_CHECKING:
@@ -82,14 +83,6 @@ def _is_pretty_midi(source: Any) -> bool:
                for cls in type(source).__mro__)
 
 
-def _check_rate(rate_hz: Any) -> int:
-    if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, np.integer)):
-        raise TypeError(f"rate_hz must be a whole number of Hz, not {type(rate_hz).__name__}")
-    if not 1000 <= rate_hz <= 384_000:
-        raise ValueError(f"rate_hz must be 1000-384000, not {rate_hz}")
-    return int(rate_hz)
-
-
 def render(source: Any, *, rate_hz: int = 44100, model: str = "iix", n_voices: int | None = None,
            voices=None, style: str | None = None, seed: int = 0, tempo_scale: float = 1.0,
            block_frames: int = DEFAULT_BLOCK_FRAMES) -> Rendered:
@@ -107,7 +100,7 @@ def render(source: Any, *, rate_hz: int = 44100, model: str = "iix", n_voices: i
     >>> render("demo", rate_hz=8000.5)
     Traceback (most recent call last):
     ...
-    TypeError: rate_hz must be a whole number of Hz, not float
+    TypeError: rate_hz must be a whole number of Hz, not 8000.5
     """
     blocks = list(stream(source, rate_hz=rate_hz, model=model, n_voices=n_voices, voices=voices, style=style,
                          seed=seed, tempo_scale=tempo_scale, block_frames=block_frames))
@@ -133,7 +126,7 @@ def stream(source: Any, *, block_frames: int = DEFAULT_BLOCK_FRAMES, rate_hz: in
     from synth.midifile import EventStream
     from synth.offline import render_events
 
-    rate_hz = _check_rate(rate_hz)
+    rate_hz = check_rate_hz(rate_hz)
     if isinstance(block_frames, bool) or not isinstance(block_frames, (int, np.integer)):
         raise TypeError(f"block_frames must be a whole number, not {type(block_frames).__name__}")
     if block_frames < 1:
@@ -163,7 +156,7 @@ def render_file(source: Any, out_path: str | os.PathLike, *, rate_hz: int = 4410
     from synth.midifile import pack_events
     from synth.offline import render_to_file
 
-    rate_hz = _check_rate(rate_hz)
+    rate_hz = check_rate_hz(rate_hz)
     name, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale)
     voices = _piece_voices(source, voices)
     return render_to_file(pack_events(midi, rate_hz), out_path, rate_hz=rate_hz, model=model, n_voices=n_voices,

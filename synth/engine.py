@@ -80,6 +80,30 @@ def velocity_to_volume(velocity: int, voice_volume: int) -> int:
     return max(1, int(round(voice_volume * (velocity / 127.0) ** 2)))
 
 
+# The host rates an engine accepts: wider than any audio interface's, narrow enough that the
+# band-limited steps and the filters stay meaningful (a choice).
+RATE_MIN_HZ, RATE_MAX_HZ = 1000, 384_000
+
+
+def check_rate_hz(rate_hz) -> int:
+    """A sample rate as a whole number of Hz (an integral float, as audio devices report, is taken).
+
+    >>> check_rate_hz(48000.0), check_rate_hz(44100)
+    (48000, 44100)
+    >>> check_rate_hz(44100.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: rate_hz must be a whole number of Hz, not 44100.5
+    """
+    if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, float, np.integer, np.floating)) or (
+            isinstance(rate_hz, (float, np.floating)) and not float(rate_hz).is_integer()):
+        shown = rate_hz if isinstance(rate_hz, (float, np.floating)) else type(rate_hz).__name__
+        raise TypeError(f"rate_hz must be a whole number of Hz, not {shown}")
+    if not RATE_MIN_HZ <= rate_hz <= RATE_MAX_HZ:
+        raise ValueError(f"rate_hz must be {RATE_MIN_HZ}-{RATE_MAX_HZ}, not {rate_hz:g}")
+    return int(rate_hz)
+
+
 def _frame_count(n_frames) -> int:
     if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)):
         raise TypeError(f"n_frames must be a whole number, not {type(n_frames).__name__}")
@@ -113,7 +137,7 @@ class Engine:
         master_tune: int = hw.MASTER_TUNE_DEFAULT,
     ) -> None:
         self.profile = hw.get_profile(model)
-        self.rate_hz = int(rate_hz)
+        self.rate_hz = check_rate_hz(rate_hz)
         self.n_cards = int(n_voices) if n_voices else self.profile.n_voices
         if not 1 <= self.n_cards <= 64:
             raise ValueError(f"the number of voices must be 1..64, not {self.n_cards}")

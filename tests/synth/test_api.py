@@ -108,8 +108,13 @@ def test_rendering_never_imports_pretty_midi_when_it_is_not_given():
 def test_render_refuses_a_source_of_another_kind_naming_what_it_takes():
     with pytest.raises(TypeError, match="a path, bytes, a mido.MidiFile, a pretty_midi.PrettyMIDI.*not list"):
         synth.render([1, 2, 3])
-    with pytest.raises(ValueError, match="rate_hz must be 1000-384000, not 10"):
+    with pytest.raises(ValueError, match="rate_hz must be 1000-384000, not 10$"):
         synth.render("demo", rate_hz=10)
+    with pytest.raises(ValueError, match="rate_hz must be 1000-384000, not 0$"):
+        Engine(rate_hz=0)
+    with pytest.raises(TypeError, match="rate_hz must be a whole number of Hz, not str"):
+        Engine(rate_hz="44100")
+    assert Engine(rate_hz=48000.0).rate_hz == 48000  # an audio device's rate, as sounddevice reports it
 
 
 def test_stream_blocks_join_to_exactly_the_whole_render_whatever_their_size():
