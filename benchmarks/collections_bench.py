@@ -115,7 +115,7 @@ def main() -> int:
 
     import logging
 
-    import distributed
+    from synth.cluster import local_cluster
 
     load_before = os.getloadavg()[0]
     times: dict[str, list[float]] = {}
@@ -124,10 +124,7 @@ def main() -> int:
         root = Path(tmp)
         folder = root / "midi"
         make_folder(folder, args.files, args.seconds)
-        clusters = {n: distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
-                                                silence_logs=logging.CRITICAL)
-                    for n in (1, 2)}
+        clusters = {n: local_cluster(n, silence_logs=logging.CRITICAL) for n in (1, 2)}
         try:
             ways: dict[str, object] = {
                 "jobs-1": ["--jobs", "1"], "jobs-2": ["--jobs", "2"],

@@ -20,9 +20,9 @@ def cluster():
     """One LocalCluster of two worker processes for the module, stopped at its end."""
     import logging
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  scheduler_kwargs={"dashboard_address": ":0"},
-                                  silence_logs=logging.CRITICAL) as local, distributed.Client(local) as client:
+    from synth.cluster import local_cluster
+
+    with local_cluster(2, silence_logs=logging.CRITICAL) as local, distributed.Client(local) as client:
         client.wait_for_workers(2)
         yield local, client
 
