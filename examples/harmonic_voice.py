@@ -47,11 +47,11 @@ def play(voice: synth.Voice, phrase, rate_hz: int) -> np.ndarray:
     blocks = []
     for note, seconds in phrase:
         engine.handle(mido.Message("note_on", note=note, velocity=100))
-        blocks.append(engine.render(round((seconds - GAP_S) * rate_hz)).copy())
+        blocks.append(engine.render(round((seconds - GAP_S) * rate_hz)))
         engine.handle(mido.Message("note_off", note=note))
-        blocks.append(engine.render(round(GAP_S * rate_hz)).copy())
+        blocks.append(engine.render(round(GAP_S * rate_hz)))
     while not engine.is_silent:
-        blocks.append(engine.render(1024).copy())
+        blocks.append(engine.render(1024))
     # The engine's output lags its input by a few frames (band-limited steps); drop them so the
     # first note starts at frame 0.
     return np.concatenate(blocks)[engine.latency_frames :]

@@ -36,7 +36,7 @@ def blocks(midi, rate_hz: int, model: str):
             next_frame = events[i].frame if i < len(events) else now + BLOCK_FRAMES
             n = min(BLOCK_FRAMES - done, max(0, next_frame - now))
             if n:
-                block[done:done + n] = engine.render(n)
+                engine.render(n, out=block[done:done + n])  # into the block, no array of its own
                 done += n
                 now += n
             while i < len(events) and events[i].frame <= now:
