@@ -161,3 +161,44 @@ def test_resume_renders_only_the_rows_missing_or_changed_since_the_interruption(
 
     for row in rows:
         assert row["sha256"] == hashlib.sha256((out / row["output"]).read_bytes()).hexdigest()
+
+
+def test_a_batch_stopped_half_way_leaves_whole_files_and_resume_renders_the_rest(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for i in range(6):
+        _song(songs / f"p{i}.mid", 150.0, 50 + i)  # 2.5 minutes each: the batch takes a few seconds
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "synth", "render", os.fspath(songs), "-o", os.fspath(out), "--rate", RATE,
+               "--dask", "local:2", "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "manifest.jsonl").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)  # as a scheduler's job ends, or a shell's kill
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "liquidsky: terminated"
+    assert _temps(out) == []  # the renders under way when it stopped left nothing half-written
+    done = [row["output"] for row in _manifest(out)]
+    assert 1 <= len(done) < 6
+    # every file there is whole; a worker may have finished one whose result never came back to be recorded
+    import soundfile as sf
+
+    written = [name for name in os.listdir(out) if name.endswith(".wav")]
+    assert set(done) <= set(written)
+    assert all(sf.info(out / name).frames > 150 * int(RATE) for name in written)
+
+    resumed = subprocess.run([*command[:-1], "--resume"], capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    said = resumed.stdout.splitlines()
+    wrote = sorted(line.split(":")[0].rsplit("/", 1)[-1] for line in said if line.startswith("wrote "))
+    assert wrote == sorted(f"p{i}.wav" for i in range(6) if f"p{i}.wav" not in done)  # only the missing rows
+    plural = "" if len(done) == 1 else "s"
+    assert said[-2] == f"skipped {len(done)} row{plural} written before with the checksum the manifest records"
+    assert [row["output"] for row in _manifest(out)] == [f"p{i}.wav" for i in range(6)]
