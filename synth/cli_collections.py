@@ -115,6 +115,8 @@ def run_batch(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequen
         outputs.make_folder(args.output)
     else:
         make_output_folder(args.output)
+    for sub in sorted({os.path.dirname(name) for name in names} - {""}):
+        outputs.make_folder(outputs.join(args.output, sub))  # an output name may hold a folder: a/b.wav
     jobs = _batch_jobs(args, rows, names)
     manifest_path = outputs.join(args.output, MANIFEST_NAME)
     earlier = read_manifest(manifest_path)

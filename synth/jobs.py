@@ -222,7 +222,7 @@ def read_jobs_file(path: str | os.PathLike, defaults: RenderJob | None = None) -
     if suffix not in (".jsonl", ".ndjson", ".csv"):
         raise JobsFileError(f"{name}: a jobs file is .jsonl or .csv")
     try:
-        with open(name, encoding="utf-8", newline="") as f:
+        with open(name, encoding="utf-8-sig", newline="") as f:  # -sig: a spreadsheet's byte-order mark
             return read_jobs(f, name, defaults, base=os.path.dirname(name), csv_format=suffix == ".csv")
     except OSError as e:
         raise JobsFileError(f"{name}: {(e.strerror or str(e)).lower()}") from None

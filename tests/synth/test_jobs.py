@@ -86,15 +86,16 @@ def test_derived_names_say_the_variation_and_two_rows_never_share_a_file():
 
 def test_a_seed_makes_a_row_reproducible_byte_for_byte(tmp_path, capsys):
     jobs = tmp_path / "jobs.csv"
-    jobs.write_text("source,style,seed,tempo_scale,output\n"
-                    "laurel,dissonant,5,8,five.wav\nlaurel,dissonant,5,8,again.wav\nlaurel,dissonant,6,8,six.wav\n")
+    jobs.write_text("\ufeffsource,style,seed,tempo_scale,output\n"  # as a spreadsheet saves it, with a BOM
+                    "laurel,dissonant,5,8,five.wav\nlaurel,dissonant,5,8,again.wav\nlaurel,dissonant,6,8,sub/six.wav\n",
+                    encoding="utf-8")
     assert main(["render", "--jobs-file", os.fspath(jobs), "-o", os.fspath(tmp_path / "out"), "--rate", "8000",
                  "--quiet"]) == 0
     out = tmp_path / "out"
     assert (out / "five.wav").read_bytes() == (out / "again.wav").read_bytes()
-    assert (out / "five.wav").read_bytes() != (out / "six.wav").read_bytes()
+    assert (out / "five.wav").read_bytes() != (out / "sub" / "six.wav").read_bytes()
     rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
-    assert [r["output"] for r in rows] == ["five.wav", "again.wav", "six.wav"]
+    assert [r["output"] for r in rows] == ["five.wav", "again.wav", "sub/six.wav"]
     assert rows[0]["options"]["seed"] == 5 and rows[0]["options"]["style"] == "dissonant"
     assert rows[0]["sha256"] == rows[1]["sha256"] != rows[2]["sha256"]
 
