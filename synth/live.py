@@ -728,18 +728,20 @@ class Player:
         self.record_played()
         ring, engine = self.ring, self.engine
         n_fade = int(round(card.STEAL_FADE_S * self.rate_hz))
+        # As long as the engine's own fade below takes, so that a stop makes one length of file.
+        tail = np.zeros((n_fade + int(getattr(engine, "latency_frames", 0)) + 1, 2), dtype=np.float32)
         if ring.n_written > self._n_recorded:
-            # The block after the last one heard was rendered: its start, faded, ends the file.
+            # The block after the last one heard was rendered: its start, faded out, ends the file.
             i = self._n_recorded
             follow = ring.slot(i)[: min(n_fade, self._music_frames[i % ring.n_blocks])]
-            ramp = np.cos(np.linspace(0.0, np.pi / 2, follow.shape[0], dtype=np.float64)) ** 2
-            self.recorder.write((follow * ramp[:, None]).astype(np.float32))
+            ramp = np.cos(np.linspace(0.0, np.pi / 2, n_fade, dtype=np.float64)[: follow.shape[0]]) ** 2
+            tail[: follow.shape[0]] = follow * ramp[:, None]
+            self.recorder.write(tail)
             return
         # Nothing was rendered past what was heard: the engine stands there, so it fades its own cards
         # (All Sound Off on every channel, and the fade it starts).
         for channel in range(N_CHANNELS):
             engine.handle(mido.Message("control_change", channel=channel, control=SOUND_OFF, value=0))
-        tail = np.zeros((n_fade + int(getattr(engine, "latency_frames", 0)) + 1, 2), dtype=np.float32)
         render_into(engine, tail)
         self.recorder.write(tail)
 
