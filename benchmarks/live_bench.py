@@ -90,8 +90,11 @@ class JackServer:
 
     def xruns(self) -> int:
         """The late cycles the server has logged so far."""
+        return len(self.xrun_lines())
+
+    def xrun_lines(self) -> list[str]:
         self._log.flush()
-        return sum(1 for line in self.log_path.read_text(errors="replace").splitlines() if XRUN_LINE.search(line))
+        return [line for line in self.log_path.read_text(errors="replace").splitlines() if XRUN_LINE.search(line)]
 
     def close(self) -> None:
         sd = sys.modules.get("sounddevice")
@@ -134,8 +137,10 @@ def wait_for_port(server: JackServer, prefix: str, proc: subprocess.Popen, timeo
 def play_liquidsky(server: JackServer, midi: Path, seconds: float) -> dict:
     """`liquidsky play` for `seconds`, then Ctrl-C: its own underrun count and the server's xruns."""
     env = dict(os.environ, JACK_DEFAULT_SERVER=server.name, JACK_NO_START_SERVER="1")
+    # SIGINT as the terminal sends it (a shell running this in the background would have it ignored).
     proc = subprocess.Popen([sys.executable, "-m", "synth", "play", str(midi)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         proc.stdout.readline()  # "playing ...": the ring is full and the stream opens now
         try:
@@ -155,6 +160,7 @@ def play_liquidsky(server: JackServer, midi: Path, seconds: float) -> dict:
     if match is None:
         raise RuntimeError(f"liquidsky play said: {out.strip()} {err.strip()}")
     return {"player": "liquidsky", "seconds": t1 - t0, "server_xruns": x1 - x0,
+            "server_log": server.xrun_lines()[x0:x1],
             "underruns": int(match.group(1)), "device_underruns": int(match.group(2) or 0),
             "not_ready": int(match.group(3) or 0), "summary": out.strip().splitlines()[-1]}
 
@@ -177,7 +183,8 @@ def play_fluidsynth(server: JackServer, midi: Path, seconds: float) -> dict:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return {"player": "fluidsynth", "seconds": t1 - t0, "server_xruns": x1 - x0}
+    return {"player": "fluidsynth", "seconds": t1 - t0, "server_xruns": x1 - x0,
+            "server_log": server.xrun_lines()[x0:x1]}
 
 
 # --- live input --------------------------------------------------------------------------------------
