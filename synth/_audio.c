@@ -24,6 +24,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 
 /* Per-callback and per-block timings kept for reports: 2**16 entries, 5.8 minutes of 256-frame
  * blocks at 48 kHz; later entries overwrite the oldest. Keep in step with synth/live.py. */
@@ -186,6 +187,18 @@ static PyObject *Ring_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(r);
         return PyErr_NoMemory();
     }
+    /* Touch every page now, and keep it in memory where allowed, so that the callback never waits
+     * for the kernel to map a page it reads or stamps (a minor fault can take tens of microseconds
+     * on a loaded machine). */
+    size_t data_bytes = (size_t)(n_blocks * n_frames * n_channels) * sizeof(float);
+    memset(r->data, 0, data_bytes);
+    memset(r->callback_ns, 0, TIMING_SLOTS * sizeof(int64_t));
+    memset(r->block_ns, 0, TIMING_SLOTS * sizeof(int64_t));
+    memset(r->first_sample, 0, TIMING_SLOTS * sizeof(float));
+    mlock(r->data, data_bytes);
+    mlock(r->callback_ns, TIMING_SLOTS * sizeof(int64_t));
+    mlock(r->block_ns, TIMING_SLOTS * sizeof(int64_t));
+    mlock(r->first_sample, TIMING_SLOTS * sizeof(float));
     r->shape[0] = n_blocks;
     r->shape[1] = n_frames;
     r->shape[2] = n_channels;
@@ -204,6 +217,8 @@ static PyObject *Ring_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void Ring_dealloc(Ring *r)
 {
     stop_thread(r); /* the thread holds a reference, so it has stopped already; kept for safety */
+    if (r->data != NULL)
+        munlock(r->data, (size_t)(r->n_blocks * r->n_frames * r->n_channels) * sizeof(float));
     PyMem_RawFree(r->data);
     PyMem_RawFree(r->callback_ns);
     PyMem_RawFree(r->block_ns);
