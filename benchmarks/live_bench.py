@@ -261,6 +261,9 @@ def latency_run(sd, device: int, n_notes: int) -> dict:
         "backend": backend, "notes_sent": len(sent_ns), "notes_measured": len(send_ms),
         "underruns": report.underruns, "late_messages": report.late_messages, "ring_blocks": live.RING_BLOCKS_LIVE,
         "output_latency_ms": report.output_latency_s * 1e3,
+        "callback_us": {"p50": float(np.median(report.callback_ns)) / 1e3,
+                        "p99": float(np.percentile(report.callback_ns, 99)) / 1e3,
+                        "max": float(report.callback_ns.max()) / 1e3} if report.callback_ns.size else None,
         "arrival_to_sound_ms": stats(arrival_ms), "send_to_sound_ms": stats(send_ms),
         "send_to_arrival_ms": stats(transport_ms),
     }
@@ -288,6 +291,10 @@ def print_tables(result: dict) -> None:
               f"{lat['output_latency_ms']:.1f} ms), {lat['notes_measured']}/{lat['notes_sent']} notes, "
               f"underruns {lat['underruns']}, late messages {lat['late_messages']}, load average "
               f"{lat['load_before']} / {lat['load_after']}:")
+        cb = lat["callback_us"]
+        if cb:
+            print(f"  the C callback's own time per block: median {cb['p50']:.1f} us, p99 {cb['p99']:.1f} us, "
+                  f"max {cb['max']:.1f} us")
         for key, what in (("arrival_to_sound_ms", "arrival at the port to sound"),
                           ("send_to_sound_ms", "sent by the other program to sound"),
                           ("send_to_arrival_ms", "sent to arrival (JACK MIDI transport)")):
@@ -329,7 +336,7 @@ def main() -> int:
             for load in args.loads.split(","):
                 context = busy_loops(args.busy_loops) if load == "busy" else contextlib.nullcontext()
                 with context:
-                    for name in args.players.split(","):
+                    for name in filter(None, args.players.split(",")):
                         print(f"playing {seconds:g} s: {name}, {load} ...", file=sys.stderr, flush=True)
                         before = loadavg()
                         row = players[name](server, args.midi, seconds)

@@ -144,8 +144,19 @@ static void *consumer_thread(void *arg)
             next.tv_nsec -= 1000000000L;
             next.tv_sec += 1;
         }
+#ifdef __APPLE__ /* no clock_nanosleep: sleep for what is left of the period */
+        struct timespec now, left;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ns = (int64_t)(next.tv_sec - now.tv_sec) * 1000000000LL + (next.tv_nsec - now.tv_nsec);
+        if (ns > 0) {
+            left.tv_sec = (time_t)(ns / 1000000000LL);
+            left.tv_nsec = (long)(ns % 1000000000LL);
+            nanosleep(&left, NULL);
+        }
+#else
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
         }
+#endif
     }
     return NULL;
 }
