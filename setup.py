@@ -11,5 +11,12 @@ from setuptools import Extension, setup
 compile_args = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-pthread"]
 link_args = [] if sys.platform == "win32" else ["-pthread"]
 
-setup(ext_modules=[Extension("synth._cards", ["synth/_cards.c"], extra_compile_args=compile_args,
-                             extra_link_args=link_args)])
+extensions = [Extension("synth._cards", ["synth/_cards.c"], extra_compile_args=compile_args,
+                        extra_link_args=link_args)]
+# Live playback's ring and audio callback (synth/_audio.c): C11 atomics, pthreads and dlopen (PortAudio is
+# loaded at run time, so building it needs no PortAudio either).
+if sys.platform != "win32":
+    extensions.append(Extension("synth._audio", ["synth/_audio.c"], extra_compile_args=["-O2", "-std=c11", "-pthread"],
+                                extra_link_args=["-pthread", "-ldl"], define_macros=[("_GNU_SOURCE", None)]))
+
+setup(ext_modules=extensions)

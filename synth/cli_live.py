@@ -9,6 +9,17 @@ from synth.hardware import DEFAULT_PROFILE, PROFILES
 
 BLOCK_MIN, BLOCK_MAX = 16, 8192
 RATE_MIN_HZ, RATE_MAX_HZ = 8000, 192_000
+BUFFER_MIN_S, BUFFER_MAX_S = 0.02, 60.0
+
+
+def _buffer_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not BUFFER_MIN_S <= value <= BUFFER_MAX_S:
+        raise argparse.ArgumentTypeError(f"must be {BUFFER_MIN_S:g}-{BUFFER_MAX_S:g} s, not {text}")
+    return value
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -52,6 +63,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
     add_style_options(play)
     add_output_options(play)
+    play.add_argument("--buffer", metavar="SECONDS", type=_buffer_seconds, default=None,
+                      help="audio rendered ahead of the sound card, to ride out a busy machine "
+                           f"({BUFFER_MIN_S:g}-{BUFFER_MAX_S:g} s, default 2; rendered before the sound starts)")
     play.set_defaults(run=_cmd_play)
 
     live = commands.add_parser(
@@ -59,7 +73,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         help="play the CMI from a MIDI keyboard (or the computer keyboard) in real time",
         description=(
             "Play the CMI live: notes, velocity, program changes, controllers, pitch bend and sustain "
-            "from a MIDI input reach the cards at the start of the next audio block. Stop with Ctrl-C "
+            "from a MIDI input reach the cards on the frame matching their arrival, a constant three "
+            "audio blocks later (with the device's own latency on top). Stop with Ctrl-C "
             "(or Esc with --keys). Without --midi-in and --keys, the first MIDI input port is opened, "
             "or a port named 'liquidsky' for other programs to connect to when there is none."
         ),
@@ -165,6 +180,8 @@ def _summary(report, device, recorded: str | None, n_dropped: int = 0) -> str:
         line += f" ({report.device_underruns} reported by the device, {report.empty_blocks} blocks not ready)"
     if report.notes_stolen:
         line += f", {report.notes_stolen} notes stolen"
+    if getattr(report, "late_messages", 0):
+        line += f", {report.late_messages} MIDI messages late (played where the next block began)"
     if n_dropped:
         line += f", {n_dropped} MIDI messages dropped (they came faster than they could be played)"
     if recorded:
@@ -205,8 +222,10 @@ def _cmd_play(args: argparse.Namespace) -> int:
     status = _StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     recorder = AudioFileWriter(args.record, rate_hz, 2) if args.record else None
     try:
+        buffer_s = live.PLAY_BUFFER_S if args.buffer is None else args.buffer
+        ring_blocks = max(live.RING_BLOCKS_PLAY, live.ring_blocks_for(buffer_s, rate_hz, args.blocksize))
         player = live.Player(feed, rate_hz=rate_hz, block_frames=args.blocksize,
-                             ring_blocks=live.RING_BLOCKS_PLAY, recorder=recorder)
+                             ring_blocks=ring_blocks, recorder=recorder)
         if not args.quiet:
             print(f"playing {name} on {device.name} ({device.hostapi}); Ctrl-C stops", flush=True)
         try:

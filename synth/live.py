@@ -1,10 +1,12 @@
-"""Real-time playback: a render thread fills a ring of preallocated blocks that the audio callback copies out."""
+"""Real-time playback: a render thread fills a ring of blocks in C memory that the C audio callback copies out."""
 
 from __future__ import annotations
 
 import collections
 import contextlib
 import gc
+import inspect
+import math
 import os
 import sys
 import threading
@@ -19,20 +21,31 @@ import numpy as np
 from synth import card
 from synth.offline import last_event_frame, render_events
 
+try:  # built by pip install on POSIX systems; needs no PortAudio to import
+    from synth import _audio
+except ImportError:  # pragma: no cover - a build without it
+    _audio = None
+
 if TYPE_CHECKING:
     from synth.sinks import AudioFileWriter
 
 DEFAULT_BLOCK_FRAMES = 256  # 5.3 ms at 48 kHz: the block the issue measures, and JACK's usual period
 
-# Blocks rendered ahead of the callback. A file has no latency to keep low, so it gets a cushion of
-# 8 blocks (43 ms at 256 frames and 48 kHz) against a render thread the scheduler delays; live
-# input gets 2, the least that lets the thread render one block while the callback copies the other.
-RING_BLOCKS_PLAY = 8
+# Audio rendered ahead of the callback. A file has no latency to keep low, so by default it gets a
+# cushion of 2 s (`play --buffer`), which rides out a render thread the scheduler holds up for a
+# second or more; the ring is filled before the sound starts (about 0.1 s of rendering). Live input
+# gets 2 blocks, the least that lets the thread render one block while the callback copies the other.
+PLAY_BUFFER_S = 2.0
+RING_BLOCKS_PLAY = 8  # the least a file gets, whatever --buffer says
 RING_BLOCKS_LIVE = 2
 
+# Live input is placed by the audio clock of the last this many callbacks (1.4 s at 256 frames and
+# 48 kHz): the earliest of them is the card's own pace, the others came late.
+CLOCK_WINDOW_CALLBACKS = 256
+
 # How often the render thread looks for a free block, as a fraction of a block period. The callback
-# may not signal (that takes a lock), so the thread polls; a quarter period keeps it well ahead of
-# the callback at a few hundred wake-ups a second.
+# does not signal (that would take a lock or a system call), so the thread polls; a quarter period
+# keeps it well ahead of the callback at a few hundred wake-ups a second.
 POLL_FRACTION = 0.25
 
 # While a stream runs, a thread holding the GIL is asked to hand it over after 1 ms instead of
@@ -41,12 +54,13 @@ SWITCH_INTERVAL_S = 0.001
 
 # The render thread asks for the lowest real-time priority (SCHED_FIFO 1) where allowed (root, or
 # an rtprio limit as the audio group has): above every ordinary task, below the audio server's own
-# threads. While it holds the GIL the callback waits for it, so it must not be preempted by a
-# compiler or a browser for a scheduler slice of several ms. Without the right it runs as before.
+# threads, so that a compiler or a browser does not hold it up for a scheduler slice of several ms.
+# Without the right it runs at normal priority, and the ring ahead of the card covers for it.
 RENDER_RT_PRIORITY = 1
 
 # Per-block timings kept for the report: 2**16 blocks is 5.8 minutes at 256 frames and 48 kHz;
-# later blocks overwrite the oldest (the percentiles then describe the last 5.8 minutes).
+# later blocks overwrite the oldest (the percentiles then describe the last 5.8 minutes). The same
+# number as synth/_audio.c's TIMING_SLOTS.
 TIMING_SLOTS = 1 << 16
 
 # A device that has not called back for this long has stopped (a JACK server that went away, a
@@ -155,71 +169,127 @@ def choose_output(sd, device: str | int | None) -> OutputDevice:
     return matches[0]
 
 
-# --- between threads ------------------------------------------------------------------------------
+# --- the sound card's side, in C -------------------------------------------------------------------
+
+
+def _ring_module():
+    """synth._audio (the C ring and callback), or a LiveError when this build has none."""
+    if _audio is None:
+        raise LiveError("this build of liquidsky has no real-time audio module (synth._audio); "
+                        "reinstall it with a C compiler (pip install .)")
+    return _audio
+
+
+def now_ns() -> int:
+    """The clock the audio callback stamps its times with (CLOCK_MONOTONIC), in nanoseconds."""
+    return _audio.now_ns() if _audio is not None else time.perf_counter_ns()
 
 
 class BlockRing:
-    """Preallocated stereo blocks passed from one writer thread to one reader (the audio callback).
+    """Stereo blocks in C memory passed from one writer thread (the render thread) to the audio callback.
 
-    The two counters are plain ints, each written by one side only; under the GIL an int store is
-    atomic, so neither side takes a lock. A block is filled before `publish` moves the count past it.
+    The slots are numpy views of the C ring's memory; the counters are C11 atomics, so neither side
+    takes a lock and the callback (in synth/_audio.c) needs no Python. `consume` runs the callback's
+    own code once from Python, for tests and for stand-ins of a sound card.
     """
 
     def __init__(self, n_blocks: int, n_frames: int, n_channels: int = 2) -> None:
         if n_blocks < 1 or n_frames < 1:
             raise ValueError(f"a ring needs at least one block of one frame, not {n_blocks} x {n_frames}")
+        self.c = _ring_module().Ring(n_blocks, n_frames, n_channels)
         self.n_blocks = n_blocks
         self.n_frames = n_frames
-        self.blocks = np.zeros((n_blocks, n_frames, n_channels), dtype=np.float32)
-        # Views made once, so the reader never makes one.
+        self.blocks = np.asarray(self.c)  # (n_blocks, n_frames, n_channels) float32, the C memory itself
         self._views = [self.blocks[i] for i in range(n_blocks)]
-        self.n_written = 0
-        self.n_read = 0
 
-    @property
-    def n_ready(self) -> int:
-        return self.n_written - self.n_read
+    n_written = property(lambda self: self.c.n_written)
+    n_read = property(lambda self: self.c.n_read)
+    n_ready = property(lambda self: self.c.n_ready)
+    n_free = property(lambda self: self.c.n_free)
 
-    @property
-    def n_free(self) -> int:
-        return self.n_blocks - (self.n_written - self.n_read)
+    def slot(self, block_index: int) -> np.ndarray:
+        """The memory of block number `block_index` (valid while it is in the ring)."""
+        return self._views[block_index % self.n_blocks]
 
     def next_free(self) -> np.ndarray:
         """The block to fill next (the writer's side; only when n_free > 0)."""
-        return self._views[self.n_written % self.n_blocks]
+        return self._views[self.c.n_written % self.n_blocks]
 
     def publish(self) -> None:
         """Hand the block from next_free() to the reader."""
-        self.n_written += 1
+        self.c.publish()
 
-    def pop_into(self, out: np.ndarray) -> bool:
-        """Copy the oldest ready block into `out` (the reader's side); False when none is ready."""
-        if self.n_written == self.n_read:
-            return False
-        np.copyto(out, self._views[self.n_read % self.n_blocks])
-        self.n_read += 1
-        return True
+    def finish(self) -> None:
+        """No block follows those published: from now on silence is the end, not an underrun."""
+        self.c.finish()
+
+    def consume(self, out: np.ndarray, underflow: bool = False) -> None:
+        """The audio callback's code, once: copy ready frames into `out`, silence for the rest."""
+        self.c.consume(out, underflow)
+
+
+def ring_blocks_for(seconds: float, rate_hz: int, block_frames: int) -> int:
+    """Blocks of block_frames that hold `seconds` of audio (at least RING_BLOCKS_LIVE)."""
+    return max(RING_BLOCKS_LIVE, math.ceil(seconds * rate_hz / block_frames))
+
+
+class SoundCard:
+    """PortAudio, as sounddevice sees it: sounddevice lists the devices, synth._audio plays the stream.
+
+    The stream is opened from C on the same PortAudio library sounddevice loaded, so device numbers
+    agree, and its callback copies blocks out of the ring without Python.
+    """
+
+    def __init__(self, sd) -> None:
+        self.sd = sd
+
+    def library(self) -> str:
+        name = getattr(self.sd, "_libname", None)
+        if not name:
+            import ctypes.util
+
+            name = ctypes.util.find_library("portaudio")
+        if not name:
+            raise LiveError(f"the PortAudio library is not found: {PORTAUDIO_APT}")
+        return name
+
+    def open_stream(self, ring: BlockRing, device: int | None, rate_hz: int, latency: str | float):
+        audio = _ring_module()
+        if device is None:
+            device = int(self.sd.query_devices(kind="output")["index"])
+        if isinstance(latency, str):
+            info = self.sd.query_devices(device)
+            latency = float(info["default_high_output_latency" if latency == "high" else "default_low_output_latency"])
+        try:
+            return audio.Stream(ring.c, self.library(), int(device), float(rate_hz), float(latency))
+        except audio.AudioError as e:
+            raise LiveError(str(e)) from None
+
+
+# --- between threads ------------------------------------------------------------------------------
 
 
 class Inbox:
     """MIDI messages from input threads (ports, the computer keyboard), drained by the render thread.
 
-    A deque's append and popleft are atomic in CPython, so any number of threads may put.
+    A deque's append and popleft are atomic in CPython, so any number of threads may put. Each
+    message is stamped with its arrival on the audio callback's clock (now_ns).
     """
 
     def __init__(self, max_messages: int = 4096) -> None:
         # Bounded so that a flood with no one draining cannot grow without end; the oldest go first.
         self._queue: collections.deque[tuple[int, mido.Message]] = collections.deque(maxlen=max_messages)
         self.n_dropped = 0  # messages pushed out by newer ones while full (approximate across threads)
+        self._now = now_ns
 
     def put(self, message: mido.Message) -> None:
         queue = self._queue
         if len(queue) == queue.maxlen:
             self.n_dropped += 1
-        queue.append((time.perf_counter_ns(), message))
+        queue.append((self._now(), message))
 
     def drain(self, limit: int | None = None) -> list[tuple[int, mido.Message]]:
-        """The waiting (arrival time in perf_counter ns, message), oldest first: all, or at most limit."""
+        """The waiting (arrival time in ns, message), oldest first: all, or at most limit."""
         out = []
         queue = self._queue
         while limit is None or len(out) < limit:
@@ -231,6 +301,25 @@ class Inbox:
 
 
 # --- what the render thread plays ------------------------------------------------------------------
+
+
+_TAKES_OUT: dict[type, bool] = {}
+
+
+def render_into(engine, out: np.ndarray) -> None:
+    """Render len(out) frames into `out` (Engine.render(n, out=) where the engine takes it)."""
+    kind = type(engine)
+    takes_out = _TAKES_OUT.get(kind)
+    if takes_out is None:
+        try:
+            takes_out = "out" in inspect.signature(kind.render).parameters
+        except (TypeError, ValueError):
+            takes_out = False
+        _TAKES_OUT[kind] = takes_out
+    if takes_out:
+        engine.render(out.shape[0], out=out)
+    else:
+        out[:] = engine.render(out.shape[0])
 
 
 class FileFeed:
@@ -261,37 +350,88 @@ class FileFeed:
 
 
 class LiveFeed:
-    """Messages from an Inbox, handled at the start of the block they arrive in."""
+    """Messages from an Inbox, each handled at the frame matching its arrival time.
+
+    The audio callback stamps each call with (frames played, time); from the earliest-running of the
+    recent stamps (a late callback says nothing about the card's clock) the feed knows which frame
+    of the ring was being played when a message arrived, and schedules the message `delay_frames`
+    later: a constant latency, so notes keep the rhythm they were played in. The Player sets `clock`
+    and `delay_frames`; without a clock (no callback yet) a message lands at the start of the block.
+    A message whose frame has already been rendered (the render thread was held up) lands at the
+    start of the block and is counted in `n_late`.
+    """
 
     def __init__(self, engine, inbox: Inbox, max_frames: int | None = None) -> None:
         self.engine = engine
         self.inbox = inbox
         self.max_frames = max_frames
         self.expected_frames = max_frames or 0
+        self.rate_hz = int(engine.rate_hz)
         self.n_done = 0
+        self.n_late = 0
+        self.clock: Callable[[], tuple[int, int] | None] | None = None
+        self.delay_frames = 0
+        self._frame = 0  # the ring frame of the next block's start
         self._finished = False
-        # (engine frame, arrival ns, note) of recent note-ons, to measure note-on-to-sound latency.
+        self._pending: collections.deque[tuple[int, int, mido.Message]] = collections.deque()
+        self._offsets: collections.deque[float] = collections.deque(maxlen=CLOCK_WINDOW_CALLBACKS)
+        self._last_clock_ns = -1
+        # (ring frame, arrival ns, note) of recent note-ons, to measure note-on-to-sound latency.
         self.note_ons: collections.deque[tuple[int, int, int]] = collections.deque(maxlen=4096)
 
     def finish(self) -> None:
         """End the feed (from any thread): the player stops after the blocks already rendered."""
         self._finished = True
 
+    def _clock_offset_ns(self) -> float | None:
+        """The time at which ring frame 0 was (or would have been) played, by the recent callbacks."""
+        stamp = self.clock() if self.clock is not None else None
+        if stamp is not None and stamp[1] != self._last_clock_ns:
+            frame, ns = stamp
+            self._last_clock_ns = ns
+            self._offsets.append(ns - frame * 1e9 / self.rate_hz)
+        return min(self._offsets) if self._offsets else None
+
     def fill(self, out: np.ndarray) -> int:
         if self._finished:
             return 0
-        n = out.shape[0]
+        n_block = out.shape[0]
+        n = n_block
         if self.max_frames is not None:
             n = min(n, self.max_frames - self.n_done)
             if n <= 0:
                 return 0
-        engine = self.engine
+        start = self._frame
+        offset_ns = self._clock_offset_ns()
+        pending = self._pending
         for arrived_ns, message in self.inbox.drain(MAX_MESSAGES_PER_BLOCK):
+            if offset_ns is None:
+                target = start
+            else:
+                target = round((arrived_ns - offset_ns) * self.rate_hz / 1e9) + self.delay_frames
+            if pending and target < pending[-1][0]:
+                target = pending[-1][0]  # the clock estimate moved back: keep the order they came in
+            pending.append((target, arrived_ns, message))
+        engine = self.engine
+        pos = 0
+        handled = 0
+        while pending and pending[0][0] < start + n_block and handled < MAX_MESSAGES_PER_BLOCK:
+            target, arrived_ns, message = pending.popleft()
+            at = target - start
+            if at < 0:
+                at = 0
+                self.n_late += 1
+            if at > pos:
+                render_into(engine, out[pos:at])
+                pos = at
             if message.type == "note_on" and message.velocity > 0:
-                self.note_ons.append((engine.frame, arrived_ns, message.note))
+                self.note_ons.append((start + at, arrived_ns, message.note))
             engine.handle(message)
-        engine.render(out.shape[0], out=out)
+            handled += 1
+        if pos < n_block:
+            render_into(engine, out[pos:])
         out[n:] = 0.0
+        self._frame += n_block
         self.n_done += n
         return n
 
@@ -324,7 +464,9 @@ class PlayReport:
     render_ns: np.ndarray
     output_latency_s: float
     notes_stolen: int
+    ring_blocks: int = 0
     render_realtime: bool = False  # the render thread ran at real-time priority
+    late_messages: int = 0  # live input that arrived after its frame was rendered
     interrupted: BaseException | None = None
 
     @property
@@ -349,11 +491,12 @@ class PlayReport:
 
 
 class Player:
-    """An engine played in real time: a render thread fills a BlockRing, the audio callback empties it.
+    """An engine played in real time: a render thread fills a BlockRing, the C audio callback empties it.
 
-    The callback only copies a ready block into the device's buffer, or silence when none is ready
-    (counted as an underrun unless the feed has ended); it counts with plain ints and writes its own
-    duration into a preallocated array. The recording, if any, is written by the render thread.
+    The callback (synth/_audio.c) copies ready frames into the device's buffer, or silence when none
+    is ready (an underrun unless the feed has ended); it counts and times itself in C. The render
+    thread also writes the recording, if any, one block after another as each has been played, so
+    that a stop leaves in the file what was heard, however far ahead the ring is.
     """
 
     def __init__(
@@ -372,21 +515,19 @@ class Player:
         self.ring = BlockRing(ring_blocks, self.block_frames)
         self.recorder = recorder
         self.period_s = self.block_frames / self.rate_hz
+        if hasattr(feed, "clock"):
+            # A message that arrives while block k is copied out lands in block k + ring_blocks + 1 at
+            # the latest: the first block the render thread has not started when it arrives.
+            feed.clock = self.ring.c.clock
+            feed.delay_frames = (ring_blocks + 1) * self.block_frames
 
-        # Written by the callback only.
-        self.n_frames_played = 0
-        self.device_underruns = 0
-        self.empty_blocks = 0
-        self.drained = False
-        self._n_callbacks = 0
-        self._callback_ns = np.zeros(TIMING_SLOTS, dtype=np.int64)
-        self._popped_ns = np.zeros(TIMING_SLOTS, dtype=np.int64)  # when each block left the ring
-
-        # Written by the render thread only.
+        # Written by the render thread only (and by the controlling thread once it has stopped).
         self.feed_done = False
         self.n_frames_rendered = 0
         self.n_sounding = 0
         self._n_rendered_blocks = 0
+        self._music_frames = [0] * ring_blocks  # frames of music in each slot (the last block may be short)
+        self._n_recorded = 0  # blocks written to the recording
         self._render_ns = np.zeros(TIMING_SLOTS, dtype=np.int64)
         self.error: BaseException | None = None
 
@@ -395,25 +536,27 @@ class Player:
         self._thread: threading.Thread | None = None
         self.output_latency_s = 0.0
 
-    # --- the audio callback ------------------------------------------------------------------------
+    # --- what the callback counted (in C) ------------------------------------------------------------
 
-    def callback(self, outdata: np.ndarray, frames: int, time_info, status) -> None:
-        """sounddevice's callback: copy one ready block out, or silence. No allocation, I/O or locks."""
-        t0 = time.perf_counter_ns()
-        if status.output_underflow:
-            self.device_underruns += 1
-        block = self.ring.n_read
-        if frames == self.block_frames and self.ring.pop_into(outdata):
-            self._popped_ns[block % TIMING_SLOTS] = t0
-            self.n_frames_played += frames
-        else:
-            outdata.fill(0.0)
-            if not self.feed_done:
-                self.empty_blocks += 1
-            elif self.ring.n_written == self.ring.n_read:
-                self.drained = True
-        self._callback_ns[self._n_callbacks % TIMING_SLOTS] = time.perf_counter_ns() - t0
-        self._n_callbacks += 1
+    @property
+    def n_frames_played(self) -> int:
+        return self.ring.c.frames_played
+
+    @property
+    def drained(self) -> bool:
+        return self.ring.c.drained
+
+    @property
+    def empty_blocks(self) -> int:
+        return self.ring.c.empty_blocks
+
+    @property
+    def device_underruns(self) -> int:
+        return self.ring.c.device_underruns
+
+    @property
+    def n_callbacks(self) -> int:
+        return self.ring.c.n_callbacks
 
     # --- the render thread ---------------------------------------------------------------------------
 
@@ -427,25 +570,40 @@ class Player:
         self.render_realtime = realtime_priority(RENDER_RT_PRIORITY)
         try:
             while not self._stop:
-                if ring.n_free == 0:
+                self.record_played()
+                # A slot is free once played and, with a recording, written to it (which the callback
+                # may have passed since record_played looked).
+                done = self._n_recorded if self.recorder is not None else ring.n_read
+                if ring.n_written - done >= ring.n_blocks:
                     time.sleep(poll_s)
                     continue
-                out = ring.next_free()
+                index = ring.n_written
+                out = ring.slot(index)
                 t0 = time.perf_counter_ns()
                 n = self.feed.fill(out)
                 self._render_ns[self._n_rendered_blocks % TIMING_SLOTS] = time.perf_counter_ns() - t0
                 if n == 0:
                     break
+                self._music_frames[index % ring.n_blocks] = n
                 ring.publish()
                 self._n_rendered_blocks += 1
                 self.n_frames_rendered += n
                 self.n_sounding = self.engine.n_sounding
-                if self.recorder is not None:
-                    self.recorder.write(out[:n])
         except BaseException as e:  # handed to the controlling thread, which raises it
             self.error = e
         finally:
             self.feed_done = True
+            ring.finish()
+
+    def record_played(self) -> None:
+        """Write the blocks the callback has copied out since the last call to the recording."""
+        if self.recorder is None:
+            return
+        ring, n_read = self.ring, self.ring.n_read
+        while self._n_recorded < n_read:
+            i = self._n_recorded
+            self.recorder.write(ring.slot(i)[: self._music_frames[i % ring.n_blocks]])
+            self._n_recorded += 1
 
     def wait_until_primed(self, timeout_s: float = 30.0) -> None:
         """Block until the ring is full (or the feed has ended), so playback starts without a gap."""
@@ -479,19 +637,23 @@ class Player:
 
     def run(
         self,
-        sd,
+        card,
         device: int | None = None,
         *,
         on_status: Callable[[Status], None] | None = None,
         status_interval_s: float = 0.2,
         latency: str | float = "low",
     ) -> PlayReport:
-        """Play through sounddevice until the feed ends (and the device has played it) or Ctrl-C.
+        """Play through a sound card until the feed ends (and the device has played it) or Ctrl-C.
 
-        Ctrl-C (or SIGTERM) stops the sound at once; the notes still sounding are faded out over a
-        few milliseconds in the recording, which the caller can then close as a complete file. The
-        interruption is returned in the report's `interrupted`, for the caller to raise after that.
+        `card` is a SoundCard (or the sounddevice module, wrapped in one) or anything else with
+        `open_stream(ring, device, rate_hz, latency)`. Ctrl-C (or SIGTERM) stops the sound at once;
+        the recording gets what was played and the notes then sounding faded out over a few
+        milliseconds, so the caller can close it as a complete file. The interruption is returned in
+        the report's `interrupted`, for the caller to raise after that.
         """
+        if not hasattr(card, "open_stream"):
+            card = SoundCard(card)
         self.start_rendering()
         interrupted: BaseException | None = None
         stream = None
@@ -499,15 +661,14 @@ class Player:
         previous_switch = sys.getswitchinterval()
         try:
             self.wait_until_primed()
-            stream = sd.OutputStream(
-                samplerate=self.rate_hz, blocksize=self.block_frames, device=device, channels=2,
-                dtype="float32", callback=self.callback, latency=latency,
-            )
+            stream = card.open_stream(self.ring, device, self.rate_hz, latency)
             self.output_latency_s = float(stream.latency)
+            # The render thread, not the callback, waits for the GIL now: a shorter switch interval
+            # hands it over sooner from the thread that shows the status.
             sys.setswitchinterval(SWITCH_INTERVAL_S)
-            # A full garbage collection walks every object the process holds (numpy's, mido's, the
-            # voices') with the GIL held, so the callback would wait through it. Collect
-            # once now and freeze what exists; later collections look only at newer objects.
+            # A full garbage collection walks every object the process holds with the GIL held, so
+            # the render thread would wait through it. Collect once now and freeze what exists;
+            # later collections look only at newer objects.
             gc.collect()
             gc.freeze()
             frozen = True
@@ -517,8 +678,9 @@ class Player:
             while not self.drained:
                 self._raise_error()
                 now = time.monotonic()
-                if self._n_callbacks != seen_calls:
-                    seen_calls, seen_at = self._n_callbacks, now
+                n_calls = self.n_callbacks
+                if n_calls != seen_calls:
+                    seen_calls, seen_at = n_calls, now
                 elif now - seen_at > STALL_S or not stream.active:
                     raise DeviceLostError("the sound card stopped asking for audio (is the JACK server or "
                                           "the device still there?)")
@@ -553,20 +715,37 @@ class Player:
             self.stop()
             _quietly(stream, "close")
         self._raise_error()
-        if interrupted is not None and self.recorder is not None:
-            self.fade_out_recording()
+        if self.recorder is not None:
+            if interrupted is not None:
+                self.fade_out_recording()
+            else:
+                self.record_played()
         return self.report(interrupted)
 
     def fade_out_recording(self) -> None:
-        """After a stop: All Sound Off on every channel, and the fade it starts, into the recording."""
-        engine = self.engine
+        """After a stop (the render thread and the stream stopped): the rest of what was played, then
+        the sound that followed it faded out over card.STEAL_FADE_S, into the recording."""
+        self.record_played()
+        ring, engine = self.ring, self.engine
+        n_fade = int(round(card.STEAL_FADE_S * self.rate_hz))
+        # As long as the engine's own fade below takes, so that a stop makes one length of file.
+        tail = np.zeros((n_fade + int(getattr(engine, "latency_frames", 0)) + 1, 2), dtype=np.float32)
+        if ring.n_written > self._n_recorded:
+            # The block after the last one heard was rendered: its start, faded out, ends the file.
+            i = self._n_recorded
+            follow = ring.slot(i)[: min(n_fade, self._music_frames[i % ring.n_blocks])]
+            ramp = np.cos(np.linspace(0.0, np.pi / 2, n_fade, dtype=np.float64)[: follow.shape[0]]) ** 2
+            tail[: follow.shape[0]] = follow * ramp[:, None]
+            self.recorder.write(tail)
+            return
+        # Nothing was rendered past what was heard: the engine stands there, so it fades its own cards
+        # (All Sound Off on every channel, and the fade it starts).
         for channel in range(N_CHANNELS):
             engine.handle(mido.Message("control_change", channel=channel, control=SOUND_OFF, value=0))
-        n_fade = int(round(card.STEAL_FADE_S * self.rate_hz)) + int(getattr(engine, "latency_frames", 0)) + 1
-        self.recorder.write(engine.render(n_fade))
+        render_into(engine, tail)
+        self.recorder.write(tail)
 
     def report(self, interrupted: BaseException | None = None) -> PlayReport:
-        n_cb = min(self._n_callbacks, TIMING_SLOTS)
         n_render = min(self._n_rendered_blocks, TIMING_SLOTS)
         return PlayReport(
             rate_hz=self.rate_hz,
@@ -575,17 +754,19 @@ class Player:
             n_frames_rendered=self.n_frames_rendered,
             device_underruns=self.device_underruns,
             empty_blocks=self.empty_blocks,
-            callback_ns=self._callback_ns[:n_cb].copy(),
+            callback_ns=np.frombuffer(self.ring.c.callback_times_ns(), dtype=np.int64).copy(),
             render_ns=self._render_ns[:n_render].copy(),
             output_latency_s=self.output_latency_s,
             notes_stolen=int(getattr(self.engine, "notes_stolen", 0)),
+            ring_blocks=self.ring.n_blocks,
             render_realtime=self.render_realtime,
+            late_messages=int(getattr(self.feed, "n_late", 0)),
             interrupted=interrupted,
         )
 
     def block_played_ns(self, block_index: int) -> int:
-        """perf_counter time at which the callback copied out block `block_index` (of the last 2**16)."""
-        return int(self._popped_ns[block_index % TIMING_SLOTS])
+        """Time (now_ns) at which the callback began to copy out block `block_index` (of the last 2**16)."""
+        return int(self.ring.c.block_started_ns(block_index))
 
 
 def _quietly(stream, method: str) -> None:

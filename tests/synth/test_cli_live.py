@@ -167,3 +167,10 @@ def test_sigint_stops_play_at_once_with_a_complete_recording(jack_server, tmp_pa
     assert np.max(np.abs(recorded[:n_music] - reference[:n_music])) <= LSB_16
     assert np.max(np.abs(recorded[-8:])) < 2 * LSB_16
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".stopped.wav")]  # no temporary left
+
+
+@pytest.mark.parametrize("value", ["0", "61", "soon"])
+def test_play_refuses_a_buffer_out_of_range_in_one_line(capsys, value):
+    assert main(["play", "demo", "--buffer", value]) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    assert "--buffer" in err and ("0.02-60 s" in err or "not a number of seconds" in err)

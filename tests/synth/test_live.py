@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import tracemalloc
 
 import mido
 import numpy as np
@@ -22,13 +21,6 @@ from synth.sinks import AudioFileWriter
 RATE_HZ = JACK_RATE_HZ
 BLOCK = 256
 LSB_16 = 1.0 / 32768.0
-
-
-class _Flags:
-    """What sounddevice passes as `status`: only the flag the callback reads."""
-
-    def __init__(self, underflow: bool = False) -> None:
-        self.output_underflow = underflow
 
 
 def _tune(notes=((0.0, 69, 0.3), (0.35, 76, 0.3)), program: int = 0) -> mido.MidiFile:
@@ -56,7 +48,7 @@ def _file_player(midi, recorder=None, ring_blocks=live.RING_BLOCKS_PLAY) -> live
 
 
 def _drive(player: live.Player, max_blocks: int = 100_000) -> np.ndarray:
-    """Call the callback as a sound card would, waiting for each block; returns what it put out."""
+    """Run the callback's code as a sound card would, waiting for each block; returns what it put out."""
     out = np.zeros((BLOCK, 2), dtype=np.float32)
     played = []
     for _ in range(max_blocks):
@@ -65,7 +57,7 @@ def _drive(player: live.Player, max_blocks: int = 100_000) -> np.ndarray:
         deadline = time.monotonic() + 10
         while player.ring.n_ready == 0 and not player.feed_done and time.monotonic() < deadline:
             time.sleep(0.0005)
-        player.callback(out, BLOCK, None, _Flags())
+        player.ring.consume(out)
         played.append(out.copy())
     return np.concatenate(played)
 
@@ -73,22 +65,112 @@ def _drive(player: live.Player, max_blocks: int = 100_000) -> np.ndarray:
 # --- the ring and the inbox ---------------------------------------------------------------------------
 
 
-def test_ring_hands_blocks_over_in_order_and_reports_empty():
+def test_ring_hands_blocks_over_in_order_and_plays_silence_when_empty():
     ring = live.BlockRing(3, 4)
     out = np.full((4, 2), 9.0, dtype=np.float32)
-    assert not ring.pop_into(out)
-    assert out[0, 0] == 9.0  # an empty ring leaves the buffer alone
+    ring.consume(out)
+    assert not out.any() and ring.c.empty_blocks == 1  # nothing ready: silence, one underrun
     for value in (1.0, 2.0, 3.0):
         ring.next_free()[:] = value
         ring.publish()
     assert ring.n_free == 0 and ring.n_ready == 3
+    with pytest.raises(RuntimeError, match="full ring"):
+        ring.publish()
     got = []
-    while ring.pop_into(out):
+    for _ in range(3):
+        ring.consume(out)
         got.append(float(out[0, 0]))
     assert got == [1.0, 2.0, 3.0]
     ring.next_free()[:] = 4.0  # the slot of the first block, reused
     ring.publish()
-    assert ring.pop_into(out) and out[3, 1] == 4.0
+    ring.consume(out)
+    assert out[3, 1] == 4.0
+    assert (ring.c.frames_played, ring.c.frames_out, ring.c.empty_blocks) == (16, 20, 1)
+
+
+def test_ring_wraps_around_many_times_in_order_with_a_consumer_thread_of_its_own():
+    ring = live.BlockRing(3, 8)
+    n_blocks = 3000
+    ring.c.start_consumer(8, 0.0001)  # a C thread taking a block every 0.1 ms, as a fast sound card
+    try:
+        for k in range(n_blocks):
+            while ring.n_free == 0:
+                time.sleep(0)
+            ring.next_free()[:] = float(k)
+            ring.publish()
+        ring.finish()
+        deadline = time.monotonic() + 20
+        while not ring.c.drained and time.monotonic() < deadline:
+            time.sleep(0.001)
+    finally:
+        ring.c.stop_consumer()
+    assert ring.c.drained and ring.n_read == n_blocks
+    assert [ring.c.block_first_sample(k) for k in range(n_blocks)] == [float(k) for k in range(n_blocks)]
+    assert ring.c.frames_played == n_blocks * 8
+    # The frames handed out beyond those played are silence: underruns while the producer lagged,
+    # or the end once it had finished, never both for one frame.
+    assert ring.c.frames_out - ring.c.frames_played >= 8 * ring.c.empty_blocks
+
+
+def test_a_device_flagging_underflow_is_counted_apart_from_empty_blocks():
+    ring = live.BlockRing(2, 4)
+    out = np.zeros((4, 2), dtype=np.float32)
+    ring.next_free()[:] = 0.5
+    ring.publish()
+    ring.consume(out, underflow=True)
+    ring.consume(out)
+    assert (ring.c.device_underruns, ring.c.empty_blocks) == (1, 1)
+    ring.finish()
+    ring.consume(out)  # the producer has finished: silence is the end, not an underrun
+    assert ring.c.empty_blocks == 1 and ring.c.drained
+
+
+def test_a_device_asking_for_odd_frame_counts_gets_the_blocks_contiguously():
+    ring = live.BlockRing(4, 6)
+    for k in range(4):
+        ring.next_free()[:] = np.arange(6, dtype=np.float32)[:, None] + 10 * k
+        ring.publish()
+    ring.finish()
+    got = []
+    for n in (5, 7, 1, 11):
+        out = np.zeros((n, 2), dtype=np.float32)
+        ring.consume(out)
+        got.extend(out[:, 0].tolist())
+    assert got == [float(10 * k + i) for k in range(4) for i in range(6)]
+    assert ring.n_read == 4 and ring.c.empty_blocks == 0
+
+
+def test_stopping_the_producer_while_the_callback_runs_leaves_silence_and_counts_underruns():
+    player = _file_player(_tune(((0.0, 60, 20.0),)), ring_blocks=4)
+    ring = player.ring
+    ring.c.start_consumer(BLOCK, 0.0005)
+    try:
+        player.start_rendering()
+        deadline = time.monotonic() + 10
+        while ring.n_read < 40 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        player.stop()  # the render thread ends mid-song while the callback keeps running
+        assert not player._thread.is_alive()
+        n_read = ring.n_read
+        time.sleep(0.05)
+        assert ring.c.consumer_running
+    finally:
+        ring.c.stop_consumer()
+    assert n_read >= 40
+    assert ring.n_read == ring.n_written  # every block published was played, then silence
+    assert ring.c.drained  # the thread said it finished on its way out: silence is not an underrun
+    assert not ring.c.consumer_running
+
+
+def test_the_consumer_thread_holds_the_ring_while_it_runs():
+    import sys as system
+
+    ring = live.BlockRing(2, 16).c
+    before = system.getrefcount(ring)
+    ring.start_consumer(16, 0.0002)
+    assert system.getrefcount(ring) == before + 1  # its memory cannot go while the thread reads it
+    ring.stop_consumer()
+    assert system.getrefcount(ring) == before
 
 
 def test_inbox_gives_messages_oldest_first_with_arrival_times():
@@ -148,12 +230,13 @@ def test_blocks_through_the_callback_equal_the_offline_render():
 def test_a_callback_with_no_block_ready_plays_silence_and_counts_an_underrun():
     player = _file_player(_tune())  # the render thread is not started: nothing is ever ready
     out = np.ones((BLOCK, 2), dtype=np.float32)
-    player.callback(out, BLOCK, None, _Flags())
-    player.callback(out, BLOCK, None, _Flags(underflow=True))
+    player.ring.consume(out)
+    player.ring.consume(out, underflow=True)
     assert not out.any()
     assert player.empty_blocks == 2
     assert player.device_underruns == 1
     assert player.report().underruns == 3
+    assert player.report().callback_ns.size == 2
 
 
 def test_silence_after_the_end_is_not_an_underrun():
@@ -162,36 +245,10 @@ def test_silence_after_the_end_is_not_an_underrun():
     _drive(player)
     out = np.ones((BLOCK, 2), dtype=np.float32)
     for _ in range(5):
-        player.callback(out, BLOCK, None, _Flags())
+        player.ring.consume(out)
     assert player.drained
     assert player.empty_blocks == 0
     assert not out.any()
-
-
-def test_the_callback_does_not_allocate():
-    player = _file_player(_tune())
-    ring = player.ring
-    out = np.zeros((BLOCK, 2), dtype=np.float32)
-    flags = _Flags()
-    ring.next_free()[:] = 0.25
-    ring.publish()
-    player.callback(out, BLOCK, None, flags)  # first call: anything made once is made here
-    n_calls = 20_000
-    tracemalloc.start()
-    try:
-        before, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        for _ in range(n_calls):
-            ring.n_written += 1  # a block is always ready (its contents do not matter here)
-            player.callback(out, BLOCK, None, flags)
-        after, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert player._n_callbacks == n_calls + 1
-    assert after - before < 1024  # bytes kept over 20,000 calls: none per call
-    # A block-sized temporary (256 x 2 float32 = 2 KiB) in any call would show in the peak.
-    assert peak - before < 1024
-    assert out[0, 0] == np.float32(0.25)
 
 
 def test_the_recording_holds_exactly_what_was_rendered(tmp_path):
@@ -202,6 +259,7 @@ def test_the_recording_holds_exactly_what_was_rendered(tmp_path):
         player.start_rendering()
         _drive(player)
         player.stop()
+        player.record_played()
     recorded, rate = sf.read(path, dtype="float32")
     reference = render_to_array(midi, rate_hz=RATE_HZ)
     assert rate == RATE_HZ
@@ -209,24 +267,45 @@ def test_the_recording_holds_exactly_what_was_rendered(tmp_path):
     assert np.max(np.abs(recorded - reference)) <= LSB_16
 
 
-def test_the_fade_after_a_stop_ends_the_recording_in_silence(tmp_path):
+def test_the_recording_after_a_stop_is_what_was_played_then_a_fade_to_silence(tmp_path):
     midi = _tune(((0.0, 60, 2.0),))
     path = tmp_path / "rec.wav"
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
     with AudioFileWriter(path, RATE_HZ, 2) as recorder:
-        player = _file_player(midi, recorder=recorder, ring_blocks=4)
+        player = _file_player(midi, recorder=recorder, ring_blocks=16)
         player.start_rendering()
         player.wait_until_primed()
+        for _ in range(5):
+            player.ring.consume(out)  # five blocks heard; the ring holds 16 rendered
         player.stop()  # as run() does on Ctrl-C: the note is still sounding
+        assert player.ring.n_written > 5
+        player.fade_out_recording()
+    recorded, _ = sf.read(path, dtype="float32")
+    reference = render_to_array(midi, rate_hz=RATE_HZ)
+    n_fade = round(0.004 * RATE_HZ) + player.engine.latency_frames + 1
+    assert recorded.shape[0] == 5 * BLOCK + n_fade  # not the blocks rendered ahead and never heard
+    assert np.max(np.abs(recorded[: 5 * BLOCK] - reference[: 5 * BLOCK])) <= LSB_16
+    assert np.max(np.abs(recorded[2 * BLOCK: 4 * BLOCK])) > 0.01  # the note, before the stop
+    assert np.max(np.abs(recorded[-4:])) < 2 * LSB_16  # faded to silence, no click at the end
+
+
+def test_the_fade_after_a_stop_with_nothing_rendered_ahead_fades_the_cards(tmp_path):
+    path = tmp_path / "rec.wav"
+    with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        player = _file_player(_tune(((0.0, 60, 2.0),)), recorder=recorder, ring_blocks=4)
+        player.start_rendering()
+        player.wait_until_primed()
+        player.stop()
+        _drive(player, max_blocks=4)  # everything rendered was heard
         assert player.engine.n_sounding == 1
         player.fade_out_recording()
         assert player.engine.n_sounding == 0
     recorded, _ = sf.read(path, dtype="float32")
     assert recorded.shape[0] > 4 * BLOCK
-    assert np.max(np.abs(recorded[2 * BLOCK: 4 * BLOCK])) > 0.01  # the note, before the stop
-    assert np.max(np.abs(recorded[-8:])) < 2 * LSB_16  # faded to silence, no click at the end
+    assert np.max(np.abs(recorded[-8:])) < 2 * LSB_16
 
 
-def test_live_messages_reach_the_engine_at_the_start_of_the_next_block():
+def test_live_messages_without_a_clock_reach_the_engine_at_the_start_of_the_next_block():
     engine = Engine(rate_hz=RATE_HZ)
     inbox = live.Inbox()
     feed = live.LiveFeed(engine, inbox)
@@ -248,6 +327,43 @@ def test_a_live_feed_stops_after_its_duration_or_when_finished():
     assert open_ended.fill(out) == BLOCK
     open_ended.finish()
     assert open_ended.fill(out) == 0
+
+
+def test_live_messages_land_on_the_frame_of_their_arrival_a_constant_delay_later():
+    engine = Engine(rate_hz=RATE_HZ)
+    inbox = live.Inbox()
+    feed = live.LiveFeed(engine, inbox)
+    feed.delay_frames = 3 * BLOCK
+    t0 = 10**12
+    stamps = [(0, t0)]
+    feed.clock = lambda: stamps[-1]  # the card played ring frame 0 at t0, and keeps time
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
+    arrivals_frames = [40, 300, 301, 700]  # after ring frame 0, in frames of the card's clock
+    for f in arrivals_frames:
+        inbox._queue.append((t0 + round(f * 1e9 / RATE_HZ), mido.Message("note_on", note=60 + f % 12,
+                                                                           velocity=100)))
+    onsets = []
+    for k in range(8):
+        stamps.append((k * BLOCK, t0 + round(k * BLOCK * 1e9 / RATE_HZ) + (50_000 if k % 2 else 0)))
+        feed.fill(out)
+    onsets = [frame for frame, _, _ in feed.note_ons]
+    assert onsets == [f + 3 * BLOCK for f in arrivals_frames]  # late callbacks do not move them
+    assert feed.n_late == 0
+
+
+def test_a_live_message_whose_frame_was_rendered_lands_at_the_next_block_start_and_is_counted():
+    engine = Engine(rate_hz=RATE_HZ)
+    inbox = live.Inbox()
+    feed = live.LiveFeed(engine, inbox)
+    feed.delay_frames = 0
+    feed.clock = lambda: (0, 10**12)
+    out = np.zeros((BLOCK, 2), dtype=np.float32)
+    feed.fill(out)
+    feed.fill(out)
+    inbox._queue.append((10**12 + round(10 * 1e9 / RATE_HZ), mido.Message("note_on", note=60, velocity=100)))
+    feed.fill(out)
+    assert [f for f, _, _ in feed.note_ons] == [2 * BLOCK]
+    assert feed.n_late == 1
 
 
 def test_choose_output_by_number_or_name_and_errors_in_one_line():
@@ -285,14 +401,15 @@ def test_choose_output_by_number_or_name_and_errors_in_one_line():
 
 
 class _FakeCard:
-    """A stand-in for sounddevice: its stream calls back from a thread of its own, or never."""
+    """A stand-in for the sound card: its stream runs the callback's code from a thread of its own, or never."""
 
     def __init__(self, calls_back: bool = True) -> None:
         self.calls_back = calls_back
         self.streams = []
 
-    def OutputStream(self, **options):  # sounddevice's name
-        stream = _FakeStream(options, self.calls_back)
+    def open_stream(self, ring, device, rate_hz, latency):
+        stream = _FakeStream(ring, dict(device=device, blocksize=ring.n_frames, samplerate=rate_hz),
+                             self.calls_back)
         self.streams.append(stream)
         return stream
 
@@ -300,7 +417,8 @@ class _FakeCard:
 class _FakeStream:
     latency = 0.002
 
-    def __init__(self, options, calls_back: bool) -> None:
+    def __init__(self, ring, options, calls_back: bool) -> None:
+        self.ring = ring
         self.options = options
         self.calls_back = calls_back
         self.active = False
@@ -319,7 +437,7 @@ class _FakeStream:
         n = self.options["blocksize"]
         out = np.zeros((n, 2), dtype=np.float32)
         while self.active:
-            self.options["callback"](out, n, None, _Flags())
+            self.ring.consume(out)
             self.played.append(out.copy())
             time.sleep(0.0005)
 
@@ -438,8 +556,8 @@ def test_midi_sent_to_the_virtual_port_is_heard_at_its_pitch(sd_jack, tmp_path):
     recorded, _ = sf.read(path, dtype="float32")
     assert recorded.shape[0] == round(seconds * RATE_HZ)
     assert [n for _, _, n in feed.note_ons] == sent
+    assert feed.n_late == 0
     for frame, _, note in feed.note_ons:
-        assert frame % BLOCK == 0  # handled at a block start
         segment = recorded[frame: frame + round(0.3 * RATE_HZ), 0]
         assert np.max(np.abs(segment)) > 0.01
         assert _closest_note(segment) == note
@@ -470,15 +588,14 @@ class _VanishingCard(_FakeCard):
         super().__init__()
         self.n_calls = n_calls
 
-    def OutputStream(self, **options):
+    def open_stream(self, ring, device, rate_hz, latency):
         n_calls = self.n_calls
-        stream = _FakeStream(options, True)
+        stream = _FakeStream(ring, dict(device=device, blocksize=ring.n_frames, samplerate=rate_hz), True)
 
         def run() -> None:
-            n = options["blocksize"]
-            out = np.zeros((n, 2), dtype=np.float32)
+            out = np.zeros((ring.n_frames, 2), dtype=np.float32)
             for _ in range(n_calls):
-                options["callback"](out, n, None, _Flags())
+                ring.consume(out)
                 stream.played.append(out.copy())
                 time.sleep(0.0005)
 
@@ -510,7 +627,8 @@ def test_a_device_that_goes_away_during_play_keeps_the_recording_so_far(monkeypa
                    f"still there?); what was played until then is in {take}")
     recorded, rate = sf.read(take, dtype="float32")
     # What was rendered: at most the blocks played, the ring the render thread got ahead by and the fade.
-    assert 5 * BLOCK < recorded.shape[0] <= (40 + live.RING_BLOCKS_PLAY + 1) * BLOCK + 1000
+    # What was heard (40 blocks) and the fade after it, not the 2 s rendered ahead.
+    assert recorded.shape[0] == 40 * BLOCK + round(0.004 * RATE_HZ) + Engine(rate_hz=RATE_HZ).latency_frames + 1
     assert np.max(np.abs(recorded[: 5 * BLOCK])) > 0.01  # the note was playing
     assert np.max(np.abs(recorded[-10:])) < 1e-3  # and ends faded out, not cut
     assert sorted(os.listdir(tmp_path)) == ["long.mid", "take.wav"]
@@ -627,13 +745,11 @@ def test_ten_thousand_messages_a_second_while_playing_do_not_stop_the_player(tmp
 
 
 def test_a_device_that_cannot_be_opened_any_more_is_one_line(monkeypatch, tmp_path, capsys):
-    import sounddevice
-
     from synth.cli import main
 
     class GoneCard(_FakeCard):
-        def OutputStream(self, **options):
-            raise sounddevice.PortAudioError("Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
+        def open_stream(self, ring, device, rate_hz, latency):
+            raise live.LiveError("Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
 
     _cli_with_card(monkeypatch, GoneCard())
     take = tmp_path / "take.wav"
