@@ -22,3 +22,16 @@ def test_soundfont_sample_is_resampled_with_its_correction_and_loops_on_segments
     assert voice.loop_start_segment is not None
     assert 0 < voice.loop_start_segment <= voice.loop_end_segment < n_used // 128
     assert int(np.max(np.abs(voice.wave))) <= 127
+
+
+def test_voice_import_of_a_soundfont_saves_a_looped_voice(tmp_path, monkeypatch, capsys):
+    from synth.cli import main
+
+    monkeypatch.setenv("LIQUIDSKY_VOICE_DIR", str(tmp_path / "voices"))
+    write_tiny_sf2(tmp_path / "tiny.sf2", program=3)
+    assert main(["voice", "import", str(tmp_path / "tiny.sf2"), "--program", "3", "--name", "tiny"]) == 0
+    assert (tmp_path / "voices" / "tiny.cmv").stat().st_size == 12 + 16384 + 4 + len(
+        (tmp_path / "voices" / "tiny.cmv").read_bytes()[12:][: int.from_bytes(
+            (tmp_path / "voices" / "tiny.cmv").read_bytes()[8:12], "little")])
+    assert "loop segments" in capsys.readouterr().out
+    assert main(["voice", "import", str(tmp_path / "tiny.sf2"), "--name", "tiny2"]) == 2
