@@ -178,6 +178,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     imp.add_argument("--normalize", action="store_true",
                      help="raise the recording so its peak is at full scale before quantising")
     imp.add_argument("--force", action="store_true", help="replace a user voice of the same name")
+    imp.add_argument("--program", type=int, default=None, metavar="P",
+                     help="for a SoundFont (.sf2/.sf3): the preset's program, 0-127")
+    imp.add_argument("--bank", type=int, default=0, metavar="B", help="for a SoundFont: the preset's bank (default 0)")
+    imp.add_argument("--key", type=int, default=60, metavar="K",
+                     help="for a SoundFont: the key whose sample is taken (default 60)")
     imp.set_defaults(run=_cmd_import)
 
     exp = sub.add_parser(
@@ -402,6 +407,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         raise VoiceCommandError(f"{target}: a user voice {name!r} exists already (--force replaces it)")
     rate = args.rate if args.rate is not None else DEFAULT_RATE_HZ
+    if str(args.input).lower().endswith((".sf2", ".sf3")):
+        from synth.library.page8 import import_soundfont
+
+        if args.program is None:
+            raise VoiceCommandError(f"{args.input}: a SoundFont needs --program P (and --bank B, --key K)")
+        voice = import_soundfont(args.input, name, program=args.program, bank=args.bank, key=args.key,
+                                 rate_hz=rate, bits=args.bits, normalize=args.normalize)
+        path = user.save_user_voice(voice, replace=args.force)
+        loop = (f"loop segments {voice.loop_start_segment + 1}-{voice.loop_end_segment + 1}"
+                if voice.looped else "no loop")
+        print(f"{path}: {rate:,.0f} Hz, root {note_name(voice.root_key)}, {loop}")
+        return 0
     voice, report = import_recording(
         args.input, name, root=args.root, loop=args.loop, rate_hz=rate, fit=args.fit, bits=args.bits,
         normalize=args.normalize,

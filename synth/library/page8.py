@@ -192,3 +192,60 @@ def import_recording(
         peak_dbfs=gain_to_db(peak_level / full),
     )
     return voice, report
+
+
+def import_soundfont(
+    path: str | os.PathLike,
+    name: str,
+    *,
+    program: int,
+    bank: int = 0,
+    key: int = 60,
+    velocity: int = 100,
+    rate_hz: float = DEFAULT_RATE_HZ,
+    bits: int = 8,
+    normalize: bool = False,
+) -> Voice:
+    """Sample one SoundFont preset's sample for key into a Mode 4 voice, as a recording is sampled.
+
+    The sample's pitch correction (and its zones' tuning) is folded into the resampling, so the
+    voice plays in tune at the SoundFont's root key; the SoundFont's loop is moved onto the nearest
+    whole segments inside it. A sound longer than the RAM keeps its start (and a loop inside it).
+    """
+    from synth.library.soundfont import open_soundfont
+
+    s = open_soundfont(path).sample_for(program, bank, key, velocity)
+    in_rate = s.rate_hz * 2.0 ** (s.pitch_correction_cents / 1200.0)
+    n_ram = hw.WAVE_RAM_SAMPLES
+    y = resample(s.samples.astype(np.float64), in_rate, float(rate_hz))
+    ratio = float(rate_hz) / in_rate
+    loop = None if s.loop is None else (int(round(s.loop[0] * ratio)), int(round(s.loop[1] * ratio)))
+    if loop is not None and loop[1] > n_ram:
+        # keep the attack and the whole loop: the head is cut so that the loop ends inside the RAM
+        length = loop[1] - loop[0]
+        if length >= n_ram - SEG:
+            loop = None
+        else:
+            head = (n_ram - length) // SEG * SEG
+            y = np.concatenate([y[:head], y[loop[0]:loop[1]]])
+            loop = (head, head + length)
+    y = y[:n_ram]
+    if normalize:
+        peak = float(np.max(np.abs(y)))
+        if peak > 0:
+            y = y * (FULL_SCALE / peak)
+    levels = quantise(y, bits)
+    wave = np.zeros(n_ram, dtype=np.int16)
+    wave[: len(levels)] = levels
+    n_used = len(levels)
+    loop_segments: tuple[int | None, int | None] = (None, None)
+    if loop is not None:
+        start = int(np.ceil(loop[0] / SEG))
+        end = min(loop[1] // SEG, n_used // SEG) - 1
+        if 0 <= start <= end:
+            loop_segments = (start, end)
+    return Voice(
+        name=name, wave=wave, mode=4, bits=bits, recording_rate_hz=float(rate_hz), root_key=s.root_key,
+        loop_start_segment=loop_segments[0], loop_end_segment=loop_segments[1],
+        role="user sample", source=f"sampled from {os.path.basename(os.fspath(path))} {bank}:{program} key {key}",
+    )
