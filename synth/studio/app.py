@@ -363,6 +363,7 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
 
     routes = [
         Route("/", index),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/api/state", state),
         Route("/api/voice", get_voice),
         Route("/api/voice/compute", compute, methods=["POST"]),

@@ -31,7 +31,7 @@ export function render(area, studio) {
   controls.append(label, compute, hearBtn, clearBtn);
   const left = document.createElement("div"); left.className = "col";
   left.append(controls, draw, stack);
-  const right = document.createElement("div"); right.className = "col";
+  const right = document.createElement("div"); right.className = "col side";
   const hint = document.createElement("p"); hint.className = "hint";
   hint.textContent = "DRAG ON THE GRAPH TO SET THE HARMONIC'S LEVEL IN EACH SEGMENT. COMPUTE BUILDS THE 32 WAVEFORMS.";
   const h2 = document.createElement("h2"); h2.textContent = "ALL HARMONICS (X) BY SEGMENT (Y)";
@@ -46,7 +46,7 @@ export function render(area, studio) {
   const at = (e) => {
     const r = draw.getBoundingClientRect();
     const seg = clamp(Math.floor(((e.clientX - r.left) / r.width) * NS), 0, NS - 1);
-    const level = clamp(1 - (e.clientY - r.top - 8) / (r.height - 24), 0, 1);
+    const level = clamp(1 - (e.clientY - r.top - 24 * r.height / 288) / ((r.height * 248) / 288), 0, 1);
     profile[seg][harmonic - 1] = Math.round(level * 100) / 100;
     paint();
   };
@@ -94,7 +94,7 @@ export function update(voice) {
 function paint() {
   if (!els || !profile || !els.draw.isConnected) return;
   const c = els.draw, g = clear(c);
-  const W = c.logicalWidth, H = c.logicalHeight, top = 8, h = H - 24;
+  const W = c.logicalWidth, H = c.logicalHeight, top = 24, h = H - 40;
   const w = W / NS;
   g.strokeStyle = FAINT;
   for (let q = 0; q <= 4; q++) { const y = top + (h * q) / 4; g.beginPath(); g.moveTo(0, y); g.lineTo(W, y); g.stroke(); }
@@ -104,7 +104,7 @@ function paint() {
     g.fillRect(s * w + 2, top + h * (1 - v), w - 4, Math.max(1, h * v));
   }
   for (let s = 0; s < NS; s += 4) text(g, String(s + 1), s * w + 2, H - 3, DIM, 11);
-  text(g, `HARMONIC ${harmonic}`, W - 120, 20, GREEN, 13);
+  text(g, `HARMONIC ${harmonic}  LEVEL BY SEGMENT`, 4, 16, GREEN, 13);
   const o = els.overview, go = clear(o);
   const cw = o.logicalWidth / NH, ch = o.logicalHeight / NS;
   for (let s = 0; s < NS; s++)

@@ -1,0 +1,157 @@
+"""The studio's guard, over plain HTTP: the token, the origin, names not paths, the size of uploads."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette", reason="the studio extra is not installed (pip install '.[studio]')")
+pytest.importorskip("httpx", reason="httpx is not installed (pip install '.[test]')")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+from starlette.testclient import TestClient  # noqa: E402
+from starlette.websockets import WebSocketDisconnect  # noqa: E402
+
+from synth.studio import app as studio_app  # noqa: E402
+from synth.studio.app import build_app  # noqa: E402
+from synth.studio.session import StudioSession  # noqa: E402
+
+TOKEN = "test-token-0123456789"
+HOST, PORT = "127.0.0.1", 8478
+BASE = f"http://{HOST}:{PORT}"
+ORIGIN = {"Origin": BASE}
+WS_HOST = {"Host": f"{HOST}:{PORT}"}  # the test client's WebSockets name no host of their own
+
+
+@pytest.fixture
+def session(voice_dir):
+    s = StudioSession()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(session):
+    with TestClient(build_app(session, TOKEN, HOST, PORT), base_url=BASE) as c:
+        yield c
+
+
+def auth(**more) -> dict:
+    return {"X-Liquidsky-Token": TOKEN, **more}
+
+
+def test_a_request_without_the_token_is_refused(client):
+    r = client.get("/api/state")
+    assert r.status_code == 403
+    assert "token" in r.json()["error"]
+    assert client.get("/static/app.js").status_code == 403
+    assert client.get("/api/state", headers={"X-Liquidsky-Token": "wrong"}).status_code == 403
+
+
+def test_the_token_in_the_url_becomes_a_cookie_and_leaves_the_address(client):
+    r = client.get(f"/?token={TOKEN}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert f"liquidsky_token_{PORT}" in r.cookies
+    assert "samesite=strict" in r.headers["set-cookie"].lower()
+    assert client.get("/api/state").status_code == 200  # the cookie carries it now
+    assert "<title>LIQUIDSKY STUDIO</title>" in client.get("/").text
+
+
+def test_no_cors_headers_are_sent(client):
+    r = client.get("/api/state", headers=auth(Origin="http://evil.example"))
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_a_state_changing_request_from_another_origin_is_refused(client, session):
+    before = session.voice.filter
+    r = client.post("/api/voice/parameters", json={"parameters": {"filter": 10}},
+                    headers=auth(Origin="http://evil.example"))
+    assert r.status_code == 403
+    r = client.post("/api/voice/parameters", json={"parameters": {"filter": 10}},
+                    headers=auth(**{"Sec-Fetch-Site": "cross-site"}))
+    assert r.status_code == 403
+    assert session.voice.filter == before
+    r = client.post("/api/voice/parameters", json={"parameters": {"filter": 10}}, headers=auth(**ORIGIN))
+    assert r.status_code == 200 and session.voice.filter == 10
+
+
+def test_a_host_that_is_not_the_server_is_refused(session):
+    with TestClient(build_app(session, TOKEN, HOST, PORT), base_url="http://rebound.example:8478") as c:
+        assert c.get("/api/state", headers=auth()).status_code == 403
+
+
+def test_a_websocket_without_the_token_or_from_another_origin_is_refused(client):
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/audio?rate=48000", headers=WS_HOST) as ws:
+        ws.receive_json()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(
+        "/ws/audio?rate=48000", headers=auth(Origin="http://evil.example", **WS_HOST)
+    ) as ws:
+        ws.receive_json()
+
+
+def test_a_websocket_with_the_token_streams_blocks_of_stereo_float32(client):
+    with client.websocket_connect("/ws/audio?rate=48000", headers=auth(**ORIGIN, **WS_HOST)) as ws:
+        head = ws.receive_json()
+        assert head == {"type": "format", "rate_hz": 48000, "channels": 2, "block_frames": studio_app.BLOCK_FRAMES}
+        block = np.frombuffer(ws.receive_bytes(), dtype=np.float32)
+        assert block.size == 2 * studio_app.BLOCK_FRAMES
+
+
+@pytest.mark.parametrize("name", ["../piano", "/etc/passwd", "a/b", "a\\b", "..", "", "x" * 65, "C:evil"])
+def test_a_name_that_is_a_path_is_refused_on_load_and_save(client, voice_dir, name):
+    for route in ("/api/voice/load", "/api/voice/save", "/api/voice/delete"):
+        r = client.post(route, json={"name": name}, headers=auth(**ORIGIN))
+        assert r.status_code == 400, (route, name)
+        assert "name" in r.json()["error"]
+    assert not voice_dir.exists() or not any(voice_dir.iterdir())
+
+
+def test_an_oversized_upload_is_refused(client, monkeypatch):
+    monkeypatch.setattr(studio_app, "MAX_UPLOAD_BYTES", 1000)
+    r = client.post("/api/page8/import?name=big", content=b"\0" * 5000, headers=auth(**ORIGIN))
+    assert r.status_code == 413
+    assert "larger than" in r.json()["error"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(10):
+            yield b"\0" * 500
+
+    r = client.post("/api/page8/import?name=big", content=chunks(), headers=auth(**ORIGIN))
+    assert r.status_code == 413
+
+
+def test_an_upload_that_is_not_audio_gets_voice_imports_error_and_the_server_goes_on(client, session):
+    r = client.post("/api/page8/import?name=junk", content=b"not a recording" * 10, headers=auth(**ORIGIN))
+    assert r.status_code == 400
+    assert "not an audio file" in r.json()["error"]
+    assert client.get("/api/voice", headers=auth()).json()["name"] == session.voice.name
+
+
+def test_a_wav_upload_becomes_a_mode_4_voice(client, session):
+    import soundfile as sf
+
+    rate = 44100
+    t = np.arange(rate // 4) / rate
+    buf = io.BytesIO()
+    sf.write(buf, 0.5 * np.sin(2 * np.pi * 440 * t), rate, format="WAV")
+    r = client.post("/api/page8/import?name=hum&root=auto&loop=none", content=buf.getvalue(),
+                    headers=auth(**ORIGIN))
+    assert r.status_code == 200, r.text
+    assert session.voice.mode == 4 and session.voice.name == "hum"
+    assert session.voice.root_key == 69  # A4, detected
+
+
+def test_a_bad_request_gets_a_clear_json_error(client):
+    r = client.post("/api/voice/parameters", content=b"{not json", headers=auth(**ORIGIN))
+    assert r.status_code == 400 and r.json()["error"] == "the request's body is not JSON"
+    r = client.post("/api/voice/parameters", json={"parameters": {"filter": 300}}, headers=auth(**ORIGIN))
+    assert r.status_code == 400 and "filter must be 0..127" in r.json()["error"]
+    r = client.post("/api/voice/parameters", json={"parameters": {"colour": 3}}, headers=auth(**ORIGIN))
+    assert r.status_code == 400 and "unknown Page 7 parameter 'colour'" in r.json()["error"]
+    r = client.post("/api/voice/compute", json={"profile": [[2.0] * 32] * 32}, headers=auth(**ORIGIN))
+    assert r.status_code == 400 and "0..1" in r.json()["error"]
+    r = client.post("/api/voice/load", json={"name": "no-such-voice"}, headers=auth(**ORIGIN))
+    assert r.status_code == 400 and "unknown voice" in r.json()["error"]
+    assert client.get("/api/state", headers=auth()).status_code == 200
