@@ -79,7 +79,7 @@ async function send(name, kind, input) {
     changes.loop_start_segment = null; changes.loop_end_segment = null;
   }
   setVoice(await api("/api/voice/parameters", { parameters: changes }));
-  status(`${name.replaceAll("_", " ")} SET`);
+  status(`${name.replaceAll("_", " ").toUpperCase()} SET`);
 }
 
 export function update(voice) {

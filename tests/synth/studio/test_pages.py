@@ -1,0 +1,204 @@
+"""The studio's pages in a real headless Chromium: drawing, computing, hearing, saving."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.synth.studio.spectra import level_db_at, peak_hz
+from synth.units import midi_to_hz
+
+SHOTS_ENV = "LIQUIDSKY_STUDIO_SHOTS"  # a folder to keep the screenshots in (default: pytest's tmp folder)
+PAGE_CANVASES = {"3": None, "4": "#page4-draw", "D": "#paged-draw", "7": "#page7-envelope", "8": "#page8-wave"}
+
+
+def shot(page, name: str, tmp_path: Path) -> Path:
+    folder = Path(os.environ.get(SHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"studio-page-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def lit_pixels(page, selector: str) -> int:
+    """How many pixels of a canvas are drawn in (green above black)."""
+    return page.evaluate(
+        """(sel) => { const c = document.querySelector(sel);
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 1; i < d.length; i += 4) if (d[i] > 60) n++; return n; }""",
+        selector,
+    )
+
+
+def wait_status(page, text: str) -> None:
+    page.wait_for_function("(t) => document.getElementById('status').textContent.includes(t)", arg=text,
+                           timeout=10_000)
+
+
+def show(page, key: str) -> None:
+    page.locator("#area").focus()  # no field has the focus: the page's key chooses it, as on the CMI
+    page.keyboard.press(key.lower())
+    page.wait_for_function("(k) => studio.page === k", arg=key)
+
+
+@pytest.mark.parametrize("key", ["3", "4", "D", "7", "8"])
+def test_each_page_opens_by_its_key_and_draws(page, key, tmp_path):
+    show(page, key)
+    title = page.locator("#page-title").text_content()
+    assert title.startswith(f"PAGE {key}")
+    assert page.locator(f"#pages button[data-page='{key}']").get_attribute("aria-current") == "page"
+    if PAGE_CANVASES[key]:
+        assert lit_pixels(page, PAGE_CANVASES[key]) > 500
+    path = shot(page, key, tmp_path)
+    assert path.stat().st_size > 10_000
+    assert page.errors == []
+
+
+def test_drawing_a_harmonic_on_page_4_changes_the_voice_and_raises_that_harmonic(page, studio, tmp_path):
+    session = studio.session
+    before = session.render_preview(note=60, seconds=1.0)
+    show(page, "4")
+    page.fill("#page4-harmonic", "3")
+    page.press("#page4-harmonic", "Enter")
+    box = page.locator("#page4-draw").bounding_box()
+    y = box["y"] + box["height"] * 26 / 288  # the top of the graph: level 1
+    page.mouse.move(box["x"] + 3, y)
+    page.mouse.down()
+    for i in range(1, 41):
+        page.mouse.move(box["x"] + 3 + (box["width"] - 6) * i / 40, y)
+    page.mouse.up()
+    page.click("#page4-compute")
+    wait_status(page, "COMPUTED")
+    profile = np.asarray(session.voice.meta["profile"])
+    assert profile.shape == (32, 32)
+    assert profile[:, 2].min() > 0.9  # harmonic 3 drawn at the top in every segment
+    assert profile[:, 0].min() == 1.0  # harmonic 1 as it was
+    after = session.render_preview(note=60, seconds=1.0)
+    f0 = midi_to_hz(60)
+    rise_db = level_db_at(after[4800:], 48000, 3 * f0) - level_db_at(before[4800:], 48000, 3 * f0)
+    assert rise_db > 30, rise_db
+    assert abs(level_db_at(after[4800:], 48000, 3 * f0) - level_db_at(after[4800:], 48000, f0)) < 3
+    shot(page, "4-drawn", tmp_path)
+
+
+def test_a_key_of_the_page_keyboard_streams_its_note(page, studio):
+    page.wait_for_function("window.studioSound.framesReceived > 4096", timeout=10_000)
+    page.select_option("#voice-load", "sine")
+    wait_status(page, "LOADED sine")
+    feed = studio.session.feed
+    feed.start_recording()
+    key = page.locator("#keyboard rect[data-note='67']")  # G4
+    box = key.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)
+    page.mouse.down()
+    time.sleep(0.6)
+    page.mouse.up()
+    time.sleep(0.2)
+    audio = feed.stop_recording()
+    rate = feed.rate_hz
+    assert len(audio) > 0.6 * rate
+    loud = np.flatnonzero(np.abs(audio[:, 0]) > 0.01)
+    assert loud.size, "the key made no sound"
+    sounding = audio[loud[0]: loud[0] + int(0.4 * rate)]
+    cents = 1200 * np.log2(peak_hz(sounding, rate) / midi_to_hz(67))
+    assert abs(cents) < 15, cents  # FFT bins of 2.5 Hz: within 15 cents
+    assert page.evaluate("window.studioSound.framesReceived") > 0.5 * rate
+
+
+def test_a_voice_saved_from_the_page_is_listed_by_liquidsky_voices(page, studio, capsys):
+    from synth.cli import main
+
+    page.fill("#voice-name", "drawn-bell")
+    page.click("#voice-save")
+    wait_status(page, "SAVED")
+    assert main(["voices"]) == 0
+    listing = capsys.readouterr().out
+    assert "drawn-bell" in listing
+    assert (Path(os.environ["LIQUIDSKY_VOICE_DIR"]) / "drawn-bell.cmv").is_file()
+
+
+def test_page_7_sets_the_filter_and_draws_the_envelope(page, studio):
+    show(page, "7")
+    page.fill("#p7-filter", "20")
+    page.press("#p7-filter", "Enter")
+    wait_status(page, "FILTER SET")
+    assert studio.session.voice.filter == 20
+    before = lit_pixels(page, "#page7-envelope")
+    page.fill("#p7-attack_timer", "400")
+    page.press("#p7-attack_timer", "Enter")
+    wait_status(page, "ATTACK TIMER SET")
+    assert studio.session.voice.attack_timer == 400
+    assert lit_pixels(page, "#page7-envelope") != before
+    page.fill("#p7-filter", "900")  # out of range: refused, the page says why
+    page.press("#p7-filter", "Enter")
+    wait_status(page, "filter must be 0..127")
+    assert studio.session.voice.filter == 20
+
+
+def test_page_d_stores_a_drawn_segment(page, studio):
+    show(page, "D")
+    page.fill("#paged-segment", "5")
+    page.press("#paged-segment", "Enter")
+    page.get_by_role("button", name="ZERO").click()
+    box = page.locator("#paged-draw").bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + 2)  # top left: +127
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 4, box["y"] + 2, steps=8)
+    page.mouse.up()
+    page.click("#paged-store")
+    wait_status(page, "SEGMENT 5 STORED")
+    seg = studio.session.voice.segments()[4]
+    assert seg[:28].min() >= 120  # the stroke, near the top
+    assert np.all(seg[40:] == 0)  # the rest as zeroed
+
+
+def test_page_8_samples_a_wav_and_sets_root_and_loop(page, studio, tmp_path):
+    import soundfile as sf
+
+    rate = 44100
+    t = np.arange(rate // 2) / rate
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, 0.5 * np.sin(2 * np.pi * 220 * t), rate)
+    show(page, "8")
+    page.fill("#page8-root", "auto")
+    page.set_input_files("#page8-file", str(wav))
+    page.click("#page8-sample")
+    wait_status(page, "SAMPLED")
+    voice = studio.session.voice
+    assert voice.mode == 4 and voice.root_key == 57  # A3
+    page.fill("#page8-loopstart", "2")
+    page.fill("#page8-loopend", "9")
+    page.click("#page8-apply")
+    wait_status(page, "ROOT AND LOOP SET")
+    voice = studio.session.voice
+    assert (voice.loop_start_segment, voice.loop_end_segment) == (1, 8)
+    assert lit_pixels(page, "#page8-wave") > 2000
+
+
+def test_page_3_gives_a_register_its_voice_within_the_cards(page, studio):
+    show(page, "3")
+    page.select_option("#page3-voice-B", "flute")
+    page.fill("#page3-poly-A", "0")
+    page.fill("#page3-poly-B", "2")  # 0 + 2 + 6 x 1: the 8 cards
+    page.click("#page3-apply")
+    wait_status(page, "REGISTERS SET")
+    assert studio.session.registers[1].voice == "flute" and studio.session.registers[1].polyphony == 2
+    page.fill("#page3-poly-C", "8")  # 0 + 2 + 8 + 5 x 1 > 8 cards
+    page.click("#page3-apply")
+    wait_status(page, "cards")
+    assert studio.session.registers[2].polyphony == 1
+
+
+def test_the_page_keys_do_not_reach_the_pages_while_the_keyboard_plays(page, studio):
+    show(page, "7")
+    page.locator("#keyboard").focus()
+    page.keyboard.press("d")  # D#3 on the keyboard, not Page D
+    assert page.evaluate("studio.page") == "7"
+    page.locator("#command").fill("D")
+    page.press("#command", "Enter")
+    page.wait_for_function("studio.page === 'D'")
