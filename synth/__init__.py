@@ -40,10 +40,12 @@ __all__ = sorted([*_EXPORTS, "render", "render_file", "__version__"])
 
 
 def render(source, rate_hz: int = 44100, model: str = "iix", n_voices: int | None = None, **options):
-    """Render a MIDI file (path, bytes or mido.MidiFile) or a built-in piece to float32 (n_frames, 2)."""
+    """Render a MIDI file (path, bytes or mido.MidiFile), a Page R song (.toml) or a built-in piece to float32
+    (n_frames, 2)."""
     from synth.offline import render_to_array
 
-    return render_to_array(_midi(source), rate_hz=rate_hz, model=model, n_voices=n_voices, **options)
+    return render_to_array(_midi(source), rate_hz=rate_hz, model=model, n_voices=n_voices,
+                           **_song_voices(source, options))
 
 
 def render_file(source, out_path, rate_hz: int = 44100, model: str = "iix", n_voices: int | None = None,
@@ -51,7 +53,19 @@ def render_file(source, out_path, rate_hz: int = 44100, model: str = "iix", n_vo
     """Render to a WAV or FLAC file, streamed in bounded memory; returns the render's report."""
     from synth.offline import render_to_file
 
-    return render_to_file(_midi(source), out_path, rate_hz=rate_hz, model=model, n_voices=n_voices, **options)
+    return render_to_file(_midi(source), out_path, rate_hz=rate_hz, model=model, n_voices=n_voices,
+                          **_song_voices(source, options))
+
+
+def _song_voices(source, options: dict) -> dict:
+    """The options with a Page R song's register voices, unless `voices` chooses the voice set."""
+    import os
+
+    from synth.sources import piece_voice_set
+
+    if options.get("voices") is None and isinstance(source, (str, os.PathLike)):
+        options = {**options, "voices": piece_voice_set(source)}
+    return options
 
 
 def _midi(source):
@@ -62,7 +76,8 @@ def _midi(source):
 
     if isinstance(source, (bytes, bytearray)) or hasattr(source, "tracks"):
         return read_midi(source)
-    if isinstance(source, str) and not os.path.exists(source):
+    if isinstance(source, (str, os.PathLike)) and (not os.path.exists(source)
+                                                   or os.fspath(source).lower().endswith(".toml")):
         return open_source(source)[1]
     return read_midi(source)
 

@@ -129,10 +129,10 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
             describe_error: Callable[[Job, BaseException], str] | None = None) -> Result:
     """Render one job; a failure comes back as a Result with its message, never as an exception
     (except an interruption, which stops the whole batch)."""
-    from synth.library.catalog import parse_channel_voice, voice_set
+    from synth.library.catalog import parse_channel_voice
     from synth.midifile import pack_events
     from synth.offline import render_to_file
-    from synth.sources import open_source
+    from synth.sources import open_source, piece_voice_set
 
     try:
         name, midi = open_source(job.source, job.style, seed=job.seed, tempo_scale=job.tempo_scale)
@@ -147,7 +147,7 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
                 every = voice_name
             else:
                 channels[channel] = voice_name
-        voices = voice_set(program_map_path=job.program_map, voice=every, channel_voices=channels)
+        voices = piece_voice_set(job.source, program_map_path=job.program_map, voice=every, channel_voices=channels)
         report = render_to_file(events, job.output, progress=progress, name=name, voices=voices,
                                 stems_dir=job.stems_dir, **job.options)
         return Result(job.index, report=report)

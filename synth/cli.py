@@ -308,7 +308,7 @@ def _render_one(args: argparse.Namespace) -> int:
         raise SinkError(f"{args.output}: --format {args.format} does not match the file's extension")
     [source] = args.source
     events, name = _packed_source(source, args.rate, args)
-    voices = voice_set_from_args(args)
+    voices = voice_set_from_args(args, source)
     with _Progress(enabled=not args.quiet and sys.stderr.isatty(), rate_hz=args.rate) as progress:
         try:
             report = render_to_file(events, args.output, stems_dir=args.stems, progress=progress.update, name=name,

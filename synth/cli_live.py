@@ -100,7 +100,7 @@ def _voice_set(args: argparse.Namespace):
     """The VoiceSet the voice options ask for (the General MIDI default without them)."""
     from synth.cli_voice import voice_set_from_args
 
-    return voice_set_from_args(args)
+    return voice_set_from_args(args, getattr(args, "source", None))
 
 
 # --- shared -----------------------------------------------------------------------------------------

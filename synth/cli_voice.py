@@ -36,9 +36,11 @@ def add_voice_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def voice_set_from_args(args: argparse.Namespace):
-    """The voice set that --voice and --program-map ask for (the General MIDI default without them)."""
-    from synth.library.catalog import parse_channel_voice, voice_set
+def voice_set_from_args(args: argparse.Namespace, source: str | None = None):
+    """The voice set that --voice and --program-map ask for (the General MIDI default without them),
+    over the voices the piece `source` names for its channels (a Page R song's registers)."""
+    from synth.library.catalog import parse_channel_voice
+    from synth.sources import piece_voice_set
 
     every: str | None = None
     channels: dict[int, str] = {}
@@ -54,7 +56,8 @@ def voice_set_from_args(args: argparse.Namespace):
                     f"--voice {channel + 1}={name}: channel {channel + 1} has a voice already ({channels[channel]})"
                 )
             channels[channel] = name
-    return voice_set(program_map_path=getattr(args, "program_map", None), voice=every, channel_voices=channels)
+    return piece_voice_set(source, program_map_path=getattr(args, "program_map", None), voice=every,
+                           channel_voices=channels)
 
 
 # --- argument types -----------------------------------------------------------------------------------
