@@ -71,6 +71,9 @@ class StudioVoices:
     def melodic(self, program: int, channel: int | None = None) -> Voice:
         if channel == KEYBOARD_CHANNEL:
             return self.session.voice
+        song_voice = self.session.song_voices.get(channel)
+        if song_voice is not None:
+            return song_voice
         if channel is not None and channel < N_REGISTERS:
             return self.session.register_voice(channel)
         return self.base.melodic(program)
@@ -88,6 +91,7 @@ class StudioSession:
         self.registers = [Register() for _ in range(N_REGISTERS)]
         self._register_voices: dict[str, Voice] = {}
         self.song = None
+        self.song_voices: dict[int, Voice] = {}  # the voices the playing song's registers name
         self.feed: StudioFeed | None = None
         self.output = "browser"
         self.card = None
@@ -167,6 +171,15 @@ class StudioSession:
             found = catalog.find_voice(name) if name in catalog.voice_names() else catalog.find_voice("piano")
             self._register_voices[name] = found
         return found
+
+    def set_song_voices(self, names: dict[int, str]) -> None:
+        """The voices a song's registers name, by channel (a register without one plays Page 3's)."""
+        voices = {}
+        for channel, name in names.items():
+            if name not in catalog.voice_names():
+                raise StudioError(f"the song's register on channel {channel + 1} names an unknown voice {name!r}")
+            voices[channel] = catalog.find_voice(name)
+        self.song_voices = voices
 
     def n_cards(self) -> int:
         return hw.get_profile(self.model).n_voices

@@ -101,11 +101,23 @@ def test_a_websocket_with_the_token_streams_blocks_of_stereo_float32(client):
 
 @pytest.mark.parametrize("name", ["../piano", "/etc/passwd", "a/b", "a\\b", "..", "", "x" * 65, "C:evil"])
 def test_a_name_that_is_a_path_is_refused_on_load_and_save(client, voice_dir, name):
-    for route in ("/api/voice/load", "/api/voice/save", "/api/voice/delete"):
+    for route in ("/api/voice/load", "/api/voice/save", "/api/voice/delete", "/api/song/load", "/api/song/save"):
         r = client.post(route, json={"name": name}, headers=auth(**ORIGIN))
         assert r.status_code == 400, (route, name)
         assert "name" in r.json()["error"]
     assert not voice_dir.exists() or not any(voice_dir.iterdir())
+
+
+def test_a_song_from_the_page_is_checked_as_a_song_file_is(client):
+    song = {"speed": 1309, "song": "1 3", "patterns": {"1": {"A": "C4 . . ."}}, "grid": "1/4"}
+    r = client.post("/api/song/check", json={"song": song}, headers=auth(**ORIGIN))
+    assert r.status_code == 400 and "pattern 3 is not defined" in r.json()["error"]
+    song["song"] = "1"
+    r = client.post("/api/song/check", json={"song": song}, headers=auth(**ORIGIN))
+    assert r.status_code == 200 and r.json()["bpm"] == 240.0
+    song["patterns"]["1"]["A"] = "C4 . . . \"\n[evil]"  # a string cannot break out of its TOML value
+    r = client.post("/api/song/check", json={"song": song}, headers=auth(**ORIGIN))
+    assert r.status_code == 400 and "patterns.1.A" in r.json()["error"]
 
 
 def test_an_oversized_upload_is_refused(client, monkeypatch):
