@@ -57,6 +57,10 @@ def _cmd_studio(args: argparse.Namespace) -> int:
 
         with contextlib.suppress(Exception):  # no browser: the URL is printed
             webbrowser.open(studio.url)
-    studio.run()
+    try:
+        studio.run()
+    except KeyboardInterrupt as e:  # Ctrl-C is how the studio ends; SIGTERM is reported as such
+        if type(e) is not KeyboardInterrupt:
+            raise
     print("liquidsky studio: stopped", file=sys.stderr, flush=True)
     return 0

@@ -9,40 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.synth.studio.spectra import level_db_at, peak_hz
+from studio_tools import level_db_at, lit_pixels, peak_hz, shot, show, wait_status
 from synth.units import midi_to_hz
 
-SHOTS_ENV = "LIQUIDSKY_STUDIO_SHOTS"  # a folder to keep the screenshots in (default: pytest's tmp folder)
 PAGE_CANVASES = {"3": None, "4": "#page4-draw", "D": "#paged-draw", "7": "#page7-envelope", "8": "#page8-wave"}
-
-
-def shot(page, name: str, tmp_path: Path) -> Path:
-    folder = Path(os.environ.get(SHOTS_ENV) or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"studio-page-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def lit_pixels(page, selector: str) -> int:
-    """How many pixels of a canvas are drawn in (green above black)."""
-    return page.evaluate(
-        """(sel) => { const c = document.querySelector(sel);
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let n = 0; for (let i = 1; i < d.length; i += 4) if (d[i] > 60) n++; return n; }""",
-        selector,
-    )
-
-
-def wait_status(page, text: str) -> None:
-    page.wait_for_function("(t) => document.getElementById('status').textContent.includes(t)", arg=text,
-                           timeout=10_000)
-
-
-def show(page, key: str) -> None:
-    page.locator("#area").focus()  # no field has the focus: the page's key chooses it, as on the CMI
-    page.keyboard.press(key.lower())
-    page.wait_for_function("(k) => studio.page === k", arg=key)
 
 
 @pytest.mark.parametrize("key", ["3", "4", "D", "7", "8"])

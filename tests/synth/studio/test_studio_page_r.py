@@ -6,8 +6,7 @@ import time
 
 import numpy as np
 
-from tests.synth.studio.spectra import onsets
-from tests.synth.studio.test_pages import show, wait_status
+from studio_tools import onsets, show, wait_status
 
 
 def click_cell(page, track: int, step: int) -> None:
