@@ -57,24 +57,26 @@ export function drawStack(c, wave, first, count, { loop = null, start = null, bi
 }
 
 // The whole wave RAM as its peaks per segment, with the loop and the root marked (Page 8).
-export function drawPeaks(c, peaks, { loop = null, start = 0, bits = 8, used = 128 } = {}) {
+export function drawPeaks(c, peaks, { loop = null, start = 0, bits = 8 } = {}) {
   const g = clear(c);
   const W = c.logicalWidth, H = c.logicalHeight;
+  const plotH = H - 18, mid = plotH / 2 + 2; // the bottom row holds the segment numbers
   const full = 2 ** (bits - 1);
   const w = W / peaks.length;
   if (loop) {
     g.fillStyle = FAINT;
-    g.fillRect(loop[0] * w, 0, (loop[1] - loop[0] + 1) * w, H);
+    g.fillRect(loop[0] * w, 0, (loop[1] - loop[0] + 1) * w, plotH + 4);
+    text(g, `LOOP ${loop[0] + 1}-${loop[1] + 1}`, loop[0] * w + 3, 14, GREEN);
   }
   g.fillStyle = GREEN;
   peaks.forEach(([lo, hi], s) => {
-    const y1 = H / 2 - (hi / full) * (H / 2 - 10), y2 = H / 2 - (lo / full) * (H / 2 - 10);
+    const y1 = mid - (hi / full) * (plotH / 2 - 4), y2 = mid - (lo / full) * (plotH / 2 - 4);
     g.fillRect(s * w + 0.5, y1, Math.max(1, w - 1), Math.max(1, y2 - y1));
   });
   g.strokeStyle = DIM;
-  for (let s = 0; s <= peaks.length; s += 16) {
-    g.beginPath(); g.moveTo(s * w, H - 8); g.lineTo(s * w, H); g.stroke();
-    if (s < peaks.length) text(g, String(s + 1), s * w + 2, H - 10, DIM, 10);
+  for (let s = 0; s <= peaks.length; s += 8) {
+    g.beginPath(); g.moveTo(s * w, H - 16); g.lineTo(s * w, H - 12); g.stroke();
+    if (s < peaks.length) text(g, String(s + 1), s * w + 2, H - 2, DIM, 10);
   }
-  if (start) { g.strokeStyle = "#c8ffd4"; g.beginPath(); g.moveTo(start * w, 0); g.lineTo(start * w, H); g.stroke(); }
+  if (start) { g.strokeStyle = "#c8ffd4"; g.beginPath(); g.moveTo(start * w, 0); g.lineTo(start * w, plotH); g.stroke(); }
 }

@@ -110,8 +110,8 @@ function paint() {
   for (let s = 0; s < NS; s++)
     for (let k = 0; k < NH; k++) {
       const v = profile[s][k];
-      if (v <= 0) continue;
-      go.fillStyle = `rgba(57,255,106,${0.15 + 0.85 * v})`;
+      if (v < 0.01) continue;
+      go.fillStyle = `rgba(57,255,106,${Math.sqrt(v).toFixed(3)})`;
       go.fillRect(k * cw, s * ch, cw - 1, ch - 1);
     }
   go.strokeStyle = "#c8ffd4";
