@@ -35,6 +35,7 @@ class StudioFeed:
         self._schedule: collections.deque[tuple[int, mido.Message]] = collections.deque()
         self.song_start_frame: int | None = None
         self._recording: list[np.ndarray] | None = None
+        self._last = np.zeros((0, 2), dtype=np.float32)
         self.record_start_frame = 0
         self.n_frames = 0
 
@@ -76,14 +77,18 @@ class StudioFeed:
             self.record_start_frame = self.engine.frame
 
     def stop_recording(self) -> np.ndarray:
+        """End the recording; returns it, and keeps it as `recording()` until the next one starts."""
         with self._lock:
             blocks, self._recording = self._recording, None
-        return np.concatenate(blocks) if blocks else np.zeros((0, 2), dtype=np.float32)
+            self._last = np.concatenate(blocks) if blocks else np.zeros((0, 2), dtype=np.float32)
+        return self._last
 
     def recording(self) -> np.ndarray:
-        """What was played since start_recording, float32 (n_frames, 2)."""
+        """What was played since start_recording (or the last recording, once stopped), float32 (n, 2)."""
         with self._lock:
-            blocks = list(self._recording or [])
+            if self._recording is None:
+                return self._last
+            blocks = list(self._recording)
         return np.concatenate(blocks) if blocks else np.zeros((0, 2), dtype=np.float32)
 
     # --- rendering ------------------------------------------------------------------------------

@@ -81,6 +81,16 @@ function wire() {
     if (r.output === "browser" && sound.ws) { sound.ws.close(); sound.ws = null; }
     if (r.output === "browser") startSound();
   });
+  const rec = document.getElementById("record");
+  rec.addEventListener("click", async () => {
+    const on = rec.dataset.on !== "1";
+    const r = await api("/api/recording", { action: on ? "start" : "stop" }).catch(() => null);
+    if (!r) return;
+    rec.dataset.on = on ? "1" : "";
+    rec.textContent = on ? "STOP RECORDING" : "RECORD";
+    status(on ? "RECORDING" : "RECORDED: DOWNLOADING THE WAV");
+    if (!on) Object.assign(document.createElement("a"), { href: "/api/recording.wav", download: "studio-take.wav" }).click();
+  });
   const cmd = document.getElementById("command");
   cmd.addEventListener("keydown", (e) => {
     if (e.key === "Enter") { command(cmd.value).catch(() => {}); cmd.value = ""; }

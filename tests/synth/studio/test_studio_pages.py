@@ -171,3 +171,21 @@ def test_the_page_keys_do_not_reach_the_pages_while_the_keyboard_plays(page, stu
     page.locator("#command").fill("D")
     page.press("#command", "Enter")
     page.wait_for_function("studio.page === 'D'")
+
+
+def test_record_on_the_page_keeps_what_was_played_as_a_wav(page, studio):
+    import soundfile as sf
+
+    page.click("#record")
+    wait_status(page, "RECORDING")
+    page.locator("#keyboard").focus()
+    page.keyboard.down("q")  # C4
+    time.sleep(0.3)
+    page.keyboard.up("q")
+    with page.expect_download() as download:
+        page.click("#record")
+    wav = download.value.path()
+    audio, rate = sf.read(wav)
+    assert rate == studio.session.feed.rate_hz
+    assert len(audio) > 0.3 * rate
+    assert np.abs(audio).max() > 0.01
