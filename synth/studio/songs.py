@@ -83,7 +83,7 @@ def song_to_page(song) -> dict:
 
 def routes(session, read_json) -> list:
     """The Page R routes: list, load, save, play (from a step, or a pattern looped), stop."""
-    from synth.pager import folder, save_song, song_channel_voices, song_to_midi, speed_to_bpm
+    from synth.pager import folder, save_song, song_channel_voices, song_to_midi, speed_to_bpm, step_start_s
 
     async def songs(request: Request) -> JSONResponse:
         return JSONResponse({"songs": folder.user_song_names(), "folder": str(folder.song_dir())})
@@ -115,8 +115,11 @@ def routes(session, read_json) -> list:
     async def check(request: Request) -> JSONResponse:
         data = await read_json(request)
         song = song_from_page(data.get("song"))
+        steps = [{"step": i + 1, "entry": e if isinstance(e, str) else f"{e.pattern}x{e.repeats}",
+                  "bars": song.entry_bars(e), "start_s": round(t, 4)}
+                 for i, (e, t) in enumerate(zip(song.song, step_start_s(song), strict=True))]
         return JSONResponse({"speed": song.speed, "bpm": round(speed_to_bpm(song.speed), 3),
-                             "song": song_to_page(song)})
+                             "song": song_to_page(song), "steps": steps})
 
     async def play(request: Request) -> JSONResponse:
         from synth.midifile import timed_events

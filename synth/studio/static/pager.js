@@ -73,15 +73,16 @@ export function render(area) {
   const [ll, load] = field("LOAD ", { tag: "select", id: "pager-load" });
   playRow.append(lf, play, loop, stop, lname, save, lr, ll);
   const info = document.createElement("p"); info.className = "hint"; info.id = "pager-info";
-  area.append(top, table, songRow, playRow, info);
-  els = { table, pick, grid, metre, list, speed, bpm, note, vel, info, load, from, name, replace };
+  const steps = document.createElement("p"); steps.id = "pager-steps";
+  area.append(top, table, songRow, steps, playRow, info);
+  els = { table, pick, grid, metre, list, speed, bpm, note, vel, info, load, from, name, replace, steps };
 
   pick.addEventListener("change", () => { number = Math.max(1, Math.min(255, Number(pick.value) || 1)); paint(); });
   grid.addEventListener("change", () => { pattern().grid = grid.value; if (number === 1) song.grid = grid.value; paint(); });
   metre.addEventListener("change", () => { pattern().metre = metre.value; paint(); });
-  list.addEventListener("change", () => { song.song = list.value.trim(); });
-  speed.addEventListener("change", () => { song.speed = Number(speed.value); delete song.bpm; bpm.value = (SPEED_BPM / song.speed).toFixed(1); });
-  bpm.addEventListener("change", () => { song.speed = Math.round(SPEED_BPM / Number(bpm.value)); delete song.bpm; speed.value = song.speed; });
+  list.addEventListener("change", () => { song.song = list.value.trim(); showSteps(); });
+  speed.addEventListener("change", () => { song.speed = Number(speed.value); delete song.bpm; bpm.value = (SPEED_BPM / song.speed).toFixed(1); showSteps(); });
+  bpm.addEventListener("change", () => { song.speed = Math.round(SPEED_BPM / Number(bpm.value)); delete song.bpm; speed.value = song.speed; showSteps(); });
   table.addEventListener("click", (e) => {
     const td = e.target.closest("td[data-step]");
     if (!td) return;
@@ -111,7 +112,7 @@ export function render(area) {
     const r = await api("/api/song/load", { name: load.value }).catch(() => null);
     if (!r) return;
     song = r.song; number = Number(Object.keys(song.patterns)[0] || 1);
-    name.value = r.name; syncFields(); paint(); status(`SONG LOADED ${r.name}`);
+    name.value = r.name; syncFields(); paint(); showSteps(); status(`SONG LOADED ${r.name}`);
   });
   syncFields();
   paint();
@@ -134,6 +135,13 @@ export async function command(word, arg) {
   if (word === "LOOP") { await start({ loop_pattern: arg ? Number(arg) : number }); return true; }
   if (word === "STOP") { await api("/api/song/stop", {}); status("STOPPED"); return true; }
   return false;
+}
+
+// The song list as the sequencer plays it: each step, its bars and when it starts.
+async function showSteps() {
+  const r = await api("/api/song/check", { song: current() }, { quiet: true });
+  if (r.error) { els.steps.textContent = `SONG LIST: ${r.error}`; return; }
+  els.steps.textContent = "SONG  " + r.steps.map((s) => `${s.step}:${s.entry} @${s.start_s.toFixed(2)}S`).join("  ");
 }
 
 async function refreshSongs() {

@@ -32,6 +32,7 @@ def test_a_two_pattern_song_entered_on_page_r_sounds_its_notes_at_the_songs_temp
         click_cell(page, 0, step)
     page.fill("#pager-song", "1 2")
     page.press("#pager-song", "Enter")
+    page.wait_for_function("document.getElementById('pager-steps').textContent.includes('2:2x1 @1.00S')")
 
     feed = studio.session.feed
     feed.start_recording()
