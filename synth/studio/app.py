@@ -313,12 +313,15 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
             await websocket.close(code=1008, reason=str(e)[:120])
             return
         await websocket.accept()
+        # The newest page's stream is the one that plays: two pulling one feed would each get half.
+        session.stream_id += 1
+        mine = session.stream_id
         await websocket.send_json({"type": "format", "rate_hz": rate_hz, "channels": 2, "block_frames": BLOCK_FRAMES})
 
         async def pump() -> None:
             t0, sent = time.monotonic(), 0
             lead = int(LEAD_S * rate_hz)
-            while session.feed is feed and session.output == "browser":
+            while session.feed is feed and session.output == "browser" and session.stream_id == mine:
                 due = (time.monotonic() - t0) * rate_hz + lead
                 if sent < due:
                     block = await asyncio.to_thread(feed.next_block)

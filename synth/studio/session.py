@@ -95,6 +95,7 @@ class StudioSession:
         self.feed: StudioFeed | None = None
         self.output = "browser"
         self.card = None
+        self.stream_id = 0  # the page's WebSocket stream that plays (the newest)
 
     # --- voices -------------------------------------------------------------------------------
 
