@@ -37,9 +37,11 @@ def bind(host: str, port: int | None) -> socket.socket:
             continue
         sock.listen(64)
         return sock
-    why = "in use" if last is not None and last.errno == errno.EADDRINUSE else (last.strerror if last else "")
+    if last is not None and last.errno != errno.EADDRINUSE:
+        raise ServerError(f"cannot listen on {host} port {p}: {(last.strerror or str(last)).lower()} "
+                          "(is it an address of this machine?)")
     tried = f"ports {ports[0]}-{ports[-1]}" if len(ports) > 1 else f"port {ports[0]}"
-    raise ServerError(f"cannot listen on {host} {tried}: {why} (try --port N)")
+    raise ServerError(f"cannot listen on {host} {tried}: in use (try --port N)")
 
 
 class Studio:

@@ -41,3 +41,18 @@ def test_without_the_studio_extra_the_command_says_what_to_install(monkeypatch, 
     assert main(["studio", "--no-browser"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "liquidsky: error: liquidsky studio needs the studio extra: pip install 'liquidsky[studio]'"
+
+
+def test_a_port_in_use_is_one_line_and_status_2(capsys):
+    import socket
+
+    pytest.importorskip("uvicorn", reason="the studio extra is not installed (pip install '.[studio]')")
+    from synth.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["studio", "--no-browser", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"liquidsky: error: cannot listen on 127.0.0.1 port {port}: in use (try --port N)"
