@@ -167,3 +167,11 @@ def test_a_bad_request_gets_a_clear_json_error(client):
     r = client.post("/api/voice/load", json={"name": "no-such-voice"}, headers=auth(**ORIGIN))
     assert r.status_code == 400 and "unknown voice" in r.json()["error"]
     assert client.get("/api/state", headers=auth()).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/static/../app.py", "/static/..%2fapp.py", "/static/%2e%2e/session.py",
+                                  "/static//etc/passwd"])
+def test_no_static_path_reaches_outside_the_pages(client, path):
+    r = client.get(path, headers=auth())
+    assert r.status_code == 404
+    assert b"def build_app" not in r.content and b"root:" not in r.content
