@@ -142,6 +142,7 @@ def voice_json(session: StudioSession) -> dict:
         "wave": voice.wave.tolist(),
         "peaks": paged.segment_peaks(voice).tolist(),
         "profile": session.profile.round(4).tolist(),
+        "volume": session.volume.round(4).tolist(),
         "envelope": [[round(t, 5), level] for t, level in page7.envelope_points(voice)],
         "source": voice.source,
     }
@@ -191,7 +192,7 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
 
     async def compute(request: Request) -> Response:
         data = await _json(request)
-        session.compute_profile(data.get("profile"))
+        session.compute_profile(data.get("profile"), data.get("volume"))
         return JSONResponse(voice_json(session))
 
     async def params(request: Request) -> Response:

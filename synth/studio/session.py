@@ -86,6 +86,7 @@ class StudioSession:
         self.model = model
         self.lock = threading.RLock()
         self.profile = sine_profile()
+        self.volume = np.ones(page4.N_SEGMENTS)  # Page 4's volume profile, one level a segment
         self.voice: Voice = page4.profile_voice(DEFAULT_VOICE_NAME, self.profile, filter=hw.FILTER_MAX,
                                                 loop_start_segment=0, loop_end_segment=page4.N_SEGMENTS - 1)
         self.registers = [Register() for _ in range(N_REGISTERS)]
@@ -104,9 +105,10 @@ class StudioSession:
             self.voice = voice
             return voice
 
-    def compute_profile(self, profile) -> Voice:
-        """Page 4's COMPUTE: the drawn profile (32 segments x 32 harmonics, 0..1) into the voice's
-        Mode 1 segments, keeping its Page 7 parameters (a Mode 4 voice becomes Mode 1)."""
+    def compute_profile(self, profile, volume=None) -> Voice:
+        """Page 4's COMPUTE: the drawn profile (32 segments x 32 harmonics, 0..1) and volume profile
+        (32 levels 0..1, default all 1) into the voice's Mode 1 segments, keeping its Page 7
+        parameters (a Mode 4 voice becomes Mode 1)."""
         a = np.asarray(profile, dtype=np.float64)
         if a.shape != (page4.N_SEGMENTS, page4.N_HARMONICS):
             raise StudioError(f"a Page 4 profile is {page4.N_SEGMENTS} segments x {page4.N_HARMONICS} harmonics, "
@@ -121,8 +123,10 @@ class StudioSession:
                     params[name] = page4.N_SEGMENTS - 1 if name != "start_segment" else 0
             if (params["loop_start_segment"] is None) != (params["loop_end_segment"] is None):
                 params["loop_start_segment"] = params["loop_end_segment"] = None
-            voice = page4.profile_voice(self.voice.name, a, **params)
+            levels = np.ones(page4.N_SEGMENTS) if volume is None else volume
+            voice = page4.profile_voice(self.voice.name, page4.apply_volume_profile(a, levels), **params)
             self.profile = a.copy()
+            self.volume = np.asarray(levels, dtype=np.float64).copy()
             return self.set_voice(voice)
 
     def set_parameters(self, changes: dict) -> Voice:
@@ -141,6 +145,7 @@ class StudioSession:
         with self.lock:
             voice = catalog.find_voice(name)
             self.profile = profile_of(voice)
+            self.volume = np.ones(page4.N_SEGMENTS)
             return self.set_voice(voice)
 
     def save_voice(self, name: str, replace: bool = False):

@@ -7,6 +7,7 @@ import { setVoice } from "./app.js";
 export const TITLE = "HARMONIC PROFILES";
 const NS = 32, NH = 32;
 let profile = null; // profile[segment][harmonic - 1], 0..1
+let volume = null; // the volume profile, a level a segment: drawn as harmonic 0
 let harmonic = 1;
 let els = null;
 
@@ -20,7 +21,7 @@ export function render(area, studio) {
   overview.setAttribute("aria-label", "every harmonic: click a column to choose it");
   const stack = canvas(576, 250);
   stack.id = "page4-stack";
-  const pick = Object.assign(document.createElement("input"), { type: "number", min: 1, max: NH, value: harmonic, id: "page4-harmonic" });
+  const pick = Object.assign(document.createElement("input"), { type: "number", min: 0, max: NH, value: harmonic, id: "page4-harmonic", title: "1-32; 0: the volume profile" });
   const compute = Object.assign(document.createElement("button"), { textContent: "COMPUTE", id: "page4-compute" });
   const hearBtn = Object.assign(document.createElement("button"), { textContent: "HEAR", id: "page4-hear" });
   const clearBtn = Object.assign(document.createElement("button"), { textContent: "CLEAR HARMONIC" });
@@ -33,7 +34,7 @@ export function render(area, studio) {
   left.append(controls, draw, stack);
   const right = document.createElement("div"); right.className = "col side";
   const hint = document.createElement("p"); hint.className = "hint";
-  hint.textContent = "DRAG ON THE GRAPH TO SET THE HARMONIC'S LEVEL IN EACH SEGMENT. COMPUTE BUILDS THE 32 WAVEFORMS.";
+  hint.textContent = "DRAG ON THE GRAPH TO SET THE HARMONIC'S LEVEL IN EACH SEGMENT; HARMONIC 0 IS THE VOLUME PROFILE. COMPUTE BUILDS THE 32 WAVEFORMS.";
   const h2 = document.createElement("h2"); h2.textContent = "ALL HARMONICS (X) BY SEGMENT (Y)";
   right.append(h2, overview, hint);
   const row = document.createElement("div"); row.className = "row";
@@ -41,13 +42,14 @@ export function render(area, studio) {
   area.append(row);
   els = { draw, overview, stack, pick };
 
-  pick.addEventListener("change", () => { harmonic = clamp(Number(pick.value) || 1, 1, NH); paint(); });
+  pick.addEventListener("change", () => { harmonic = clamp(Number(pick.value), 0, NH); paint(); });
   let drawing = false;
   const at = (e) => {
     const r = draw.getBoundingClientRect();
     const seg = clamp(Math.floor(((e.clientX - r.left) / r.width) * NS), 0, NS - 1);
     const level = clamp(1 - (e.clientY - r.top - 24 * r.height / 288) / ((r.height * 248) / 288), 0, 1);
-    profile[seg][harmonic - 1] = Math.round(level * 100) / 100;
+    if (harmonic === 0) volume[seg] = Math.round(level * 100) / 100;
+    else profile[seg][harmonic - 1] = Math.round(level * 100) / 100;
     paint();
   };
   draw.addEventListener("pointerdown", (e) => { drawing = true; draw.setPointerCapture(e.pointerId); at(e); });
@@ -55,7 +57,7 @@ export function render(area, studio) {
   draw.addEventListener("pointerup", () => { drawing = false; });
   draw.addEventListener("keydown", (e) => {
     if (e.key === "]") { harmonic = Math.min(NH, harmonic + 1); pick.value = harmonic; paint(); }
-    if (e.key === "[") { harmonic = Math.max(1, harmonic - 1); pick.value = harmonic; paint(); }
+    if (e.key === "[") { harmonic = Math.max(0, harmonic - 1); pick.value = harmonic; paint(); }
   });
   overview.addEventListener("click", (e) => {
     const r = overview.getBoundingClientRect();
@@ -64,12 +66,15 @@ export function render(area, studio) {
   });
   compute.addEventListener("click", () => computeNow().catch(() => {}));
   hearBtn.addEventListener("click", () => hear(60, 1.2));
-  clearBtn.addEventListener("click", () => { profile.forEach((row) => (row[harmonic - 1] = 0)); paint(); });
+  clearBtn.addEventListener("click", () => {
+    if (harmonic === 0) volume.fill(1); else profile.forEach((row) => (row[harmonic - 1] = 0));
+    paint();
+  });
   if (studio.voice) update(studio.voice);
 }
 
 async function computeNow() {
-  const voice = await api("/api/voice/compute", { profile });
+  const voice = await api("/api/voice/compute", { profile, volume });
   setVoice(voice);
   status("COMPUTED 32 SEGMENTS");
 }
@@ -82,6 +87,7 @@ export async function command(word) {
 
 export function update(voice) {
   profile = voice.profile.map((row) => row.slice());
+  volume = voice.volume.slice();
   if (!els) return;
   paint();
   drawStack(els.stack, voice.wave, 0, NS, {
@@ -100,11 +106,11 @@ function paint() {
   for (let q = 0; q <= 4; q++) { const y = top + (h * q) / 4; g.beginPath(); g.moveTo(0, y); g.lineTo(W, y); g.stroke(); }
   g.fillStyle = GREEN;
   for (let s = 0; s < NS; s++) {
-    const v = profile[s][harmonic - 1];
+    const v = harmonic === 0 ? volume[s] : profile[s][harmonic - 1];
     g.fillRect(s * w + 2, top + h * (1 - v), w - 4, Math.max(1, h * v));
   }
   for (let s = 0; s < NS; s += 4) text(g, String(s + 1), s * w + 2, H - 3, DIM, 11);
-  text(g, `HARMONIC ${harmonic}  LEVEL BY SEGMENT`, 4, 16, GREEN, 13);
+  text(g, harmonic === 0 ? "VOLUME PROFILE  LEVEL BY SEGMENT" : `HARMONIC ${harmonic}  LEVEL BY SEGMENT`, 4, 16, GREEN, 13);
   const o = els.overview, go = clear(o);
   const cw = o.logicalWidth / NH, ch = o.logicalHeight / NS;
   for (let s = 0; s < NS; s++)
@@ -115,7 +121,7 @@ function paint() {
       go.fillRect(k * cw, s * ch, cw - 1, ch - 1);
     }
   go.strokeStyle = "#c8ffd4";
-  go.strokeRect((harmonic - 1) * cw, 0, cw, o.logicalHeight);
+  if (harmonic > 0) go.strokeRect((harmonic - 1) * cw, 0, cw, o.logicalHeight);
 }
 
 const clamp = (x, a, b) => Math.max(a, Math.min(b, x));

@@ -175,3 +175,13 @@ def test_no_static_path_reaches_outside_the_pages(client, path):
     r = client.get(path, headers=auth())
     assert r.status_code == 404
     assert b"def build_app" not in r.content and b"root:" not in r.content
+
+
+def test_page_4s_volume_profile_sets_each_segments_level(client, session):
+    profile = [[1.0] + [0.0] * 31 for _ in range(32)]
+    volume = [1.0] * 16 + [0.5] * 16
+    r = client.post("/api/voice/compute", json={"profile": profile, "volume": volume}, headers=auth(**ORIGIN))
+    assert r.status_code == 200, r.text
+    peaks = np.abs(session.voice.segments()[:32].astype(float)).max(axis=1)
+    assert 20 * np.log10(peaks[16:].mean() / peaks[:16].mean()) == pytest.approx(-6.02, abs=0.1)
+    assert r.json()["volume"] == volume
