@@ -219,6 +219,10 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         session.load_voice(data.get("name"))
         return JSONResponse(voice_json(session))
 
+    async def undo(request: Request) -> Response:
+        session.undo()
+        return JSONResponse(voice_json(session))
+
     async def save(request: Request) -> Response:
         data = await _json(request)
         path = session.save_voice(data.get("name"), replace=bool(data.get("replace", False)))
@@ -375,6 +379,7 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         Route("/api/voice/segment", segment, methods=["POST"]),
         Route("/api/voice/load", load, methods=["POST"]),
         Route("/api/voice/save", save, methods=["POST"]),
+        Route("/api/voice/undo", undo, methods=["POST"]),
         Route("/api/voice/delete", delete, methods=["POST"]),
         Route("/api/page8/import", page8_import, methods=["POST"]),
         Route("/api/registers", registers, methods=["POST"]),

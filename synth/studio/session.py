@@ -7,6 +7,7 @@ requests come from the server's threads, the sound from its render thread.
 
 from __future__ import annotations
 
+import collections
 import threading
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ N_REGISTERS = 8  # Page 3's registers A-H (cmi-model.md); register k plays MIDI 
 REGISTER_LETTERS = "ABCDEFGH"
 KEYBOARD_CHANNEL = 15  # the page's keyboard plays the voice being edited on MIDI channel 16
 DEFAULT_VOICE_NAME = "untitled"
+UNDO_STEPS = 50  # voice changes kept for UNDO (a choice: 50 voices of 16 KiB)
 RATE_MIN_HZ, RATE_MAX_HZ = 8000, 192_000
 
 
@@ -89,6 +91,7 @@ class StudioSession:
         self.volume = np.ones(page4.N_SEGMENTS)  # Page 4's volume profile, one level a segment
         self.voice: Voice = page4.profile_voice(DEFAULT_VOICE_NAME, self.profile, filter=hw.FILTER_MAX,
                                                 loop_start_segment=0, loop_end_segment=page4.N_SEGMENTS - 1)
+        self.history: collections.deque = collections.deque(maxlen=UNDO_STEPS)
         self.registers = [Register() for _ in range(N_REGISTERS)]
         self._register_voices: dict[str, Voice] = {}
         self.song = None
@@ -102,8 +105,17 @@ class StudioSession:
 
     def set_voice(self, voice: Voice) -> Voice:
         with self.lock:
+            self.history.append((self.voice, self.profile, self.volume))
             self.voice = voice
             return voice
+
+    def undo(self) -> Voice:
+        """Back to the voice before the last change (the studio's addition to the pages)."""
+        with self.lock:
+            if not self.history:
+                raise StudioError("nothing to undo")
+            self.voice, self.profile, self.volume = self.history.pop()
+            return self.voice
 
     def compute_profile(self, profile, volume=None) -> Voice:
         """Page 4's COMPUTE: the drawn profile (32 segments x 32 harmonics, 0..1) and volume profile
@@ -125,9 +137,10 @@ class StudioSession:
                 params["loop_start_segment"] = params["loop_end_segment"] = None
             levels = np.ones(page4.N_SEGMENTS) if volume is None else volume
             voice = page4.profile_voice(self.voice.name, page4.apply_volume_profile(a, levels), **params)
+            self.set_voice(voice)
             self.profile = a.copy()
             self.volume = np.asarray(levels, dtype=np.float64).copy()
-            return self.set_voice(voice)
+            return voice
 
     def set_parameters(self, changes: dict) -> Voice:
         with self.lock:
@@ -144,9 +157,10 @@ class StudioSession:
             raise StudioError(f"unknown voice {name!r}")
         with self.lock:
             voice = catalog.find_voice(name)
+            self.set_voice(voice)
             self.profile = profile_of(voice)
             self.volume = np.ones(page4.N_SEGMENTS)
-            return self.set_voice(voice)
+            return voice
 
     def save_voice(self, name: str, replace: bool = False):
         """Save the voice being edited in the user's voice folder under `name` (factory names are taken)."""

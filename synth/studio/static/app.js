@@ -81,6 +81,11 @@ function wire() {
     if (r.output === "browser" && sound.ws) { sound.ws.close(); sound.ws = null; }
     if (r.output === "browser") startSound();
   });
+  const undo = async () => {
+    const voice = await api("/api/voice/undo", {}).catch(() => null);
+    if (voice) { setVoice(voice); status("UNDONE"); }
+  };
+  document.getElementById("undo").addEventListener("click", undo);
   const rec = document.getElementById("record");
   rec.addEventListener("click", async () => {
     const on = rec.dataset.on !== "1";
@@ -100,6 +105,7 @@ function wire() {
   document.addEventListener("keydown", (e) => {
     const t = e.target;
     const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t.id === "keyboard";
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z" && !typing) { e.preventDefault(); undo(); return; }
     if (e.ctrlKey || e.metaKey || (typing && !e.altKey)) return;
     const key = e.key.toUpperCase();
     if (PAGES[key]) { e.preventDefault(); showPage(key); }

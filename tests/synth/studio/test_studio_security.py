@@ -185,3 +185,15 @@ def test_page_4s_volume_profile_sets_each_segments_level(client, session):
     peaks = np.abs(session.voice.segments()[:32].astype(float)).max(axis=1)
     assert 20 * np.log10(peaks[16:].mean() / peaks[:16].mean()) == pytest.approx(-6.02, abs=0.1)
     assert r.json()["volume"] == volume
+
+
+def test_undo_takes_back_the_last_change_and_then_says_there_is_nothing(client, session):
+    first = session.voice
+    client.post("/api/voice/parameters", json={"parameters": {"filter": 30}}, headers=auth(**ORIGIN))
+    client.post("/api/voice/load", json={"name": "tom"}, headers=auth(**ORIGIN))
+    assert session.voice.name == "tom"
+    assert client.post("/api/voice/undo", json={}, headers=auth(**ORIGIN)).json()["parameters"]["filter"] == 30
+    assert client.post("/api/voice/undo", json={}, headers=auth(**ORIGIN)).json()["name"] == first.name
+    assert session.voice is first
+    r = client.post("/api/voice/undo", json={}, headers=auth(**ORIGIN))
+    assert r.status_code == 400 and r.json()["error"] == "nothing to undo"
