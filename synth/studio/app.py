@@ -214,6 +214,15 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         session.set_segment(index, levels)
         return JSONResponse(voice_json(session))
 
+    async def macro(request: Request) -> Response:
+        data = await _json(request)
+        first, last, gain = data.get("first"), data.get("last"), data.get("gain", 1.0)
+        for what, value in (("first", first), ("last", last), ("gain", gain)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (what != "gain" and value != int(value)):
+                raise StudioError(f"{what} must be a number")
+        session.segment_macro(data.get("macro"), int(first), int(last), float(gain))
+        return JSONResponse(voice_json(session))
+
     async def load(request: Request) -> Response:
         data = await _json(request)
         session.load_voice(data.get("name"))
@@ -377,6 +386,7 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         Route("/api/voice/compute", compute, methods=["POST"]),
         Route("/api/voice/parameters", params, methods=["POST"]),
         Route("/api/voice/segment", segment, methods=["POST"]),
+        Route("/api/voice/macro", macro, methods=["POST"]),
         Route("/api/voice/load", load, methods=["POST"]),
         Route("/api/voice/save", save, methods=["POST"]),
         Route("/api/voice/undo", undo, methods=["POST"]),

@@ -150,6 +150,15 @@ class StudioSession:
         with self.lock:
             return self.set_voice(paged.with_segment(self.voice, segment, levels))
 
+    def segment_macro(self, macro: str, first: int, last: int, gain: float = 1.0) -> Voice:
+        """Page D's GAIN or MERGE over segments first..last (0-based)."""
+        with self.lock:
+            if macro == "gain":
+                return self.set_voice(paged.gain_segments(self.voice, first, last, gain))
+            if macro == "merge":
+                return self.set_voice(paged.merge_segments(self.voice, first, last))
+        raise StudioError(f"unknown macro {macro!r} (gain or merge)")
+
     def load_voice(self, name: str) -> Voice:
         """A factory or user voice by name (never a path) becomes the voice being edited."""
         check_name(name, "voice")

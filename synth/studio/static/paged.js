@@ -24,8 +24,23 @@ export function render(area, studio) {
   const controls = document.createElement("div"); controls.className = "row";
   const label = document.createElement("label"); label.append("SEGMENT ", pick);
   controls.append(label, apply, sine, zero, hearBtn);
+  const macros = document.createElement("div"); macros.className = "row";
+  const num = (id, value, props = {}) => Object.assign(document.createElement("input"), { type: "number", id, value, ...props });
+  const mFrom = num("paged-from", 1, { min: 1, max: 128 }), mTo = num("paged-to", 32, { min: 1, max: 128 });
+  const mGain = num("paged-gain", 0.5, { min: 0, max: 16, step: 0.05 });
+  const gainBtn = Object.assign(document.createElement("button"), { textContent: "GAIN", id: "paged-gain-apply" });
+  const mergeBtn = Object.assign(document.createElement("button"), { textContent: "MERGE", id: "paged-merge", title: "crossfade the segments between FROM and TO" });
+  const lab = (t, i) => { const l = document.createElement("label"); l.append(t, i); return l; };
+  macros.append(lab("FROM ", mFrom), lab("TO ", mTo), lab("GAIN ", mGain), gainBtn, mergeBtn);
+  const runMacro = async (macro) => {
+    const voice = await api("/api/voice/macro", { macro, first: Number(mFrom.value) - 1, last: Number(mTo.value) - 1,
+                                                  gain: Number(mGain.value) }).catch(() => null);
+    if (voice) { setVoice(voice); status(`${macro.toUpperCase()} ${mFrom.value}-${mTo.value}`); }
+  };
+  gainBtn.addEventListener("click", () => runMacro("gain"));
+  mergeBtn.addEventListener("click", () => runMacro("merge"));
   const left = document.createElement("div"); left.className = "col";
-  left.append(controls, draw);
+  left.append(controls, draw, macros);
   const right = document.createElement("div"); right.className = "col";
   const h2 = document.createElement("h2"); h2.textContent = "THE STACK OF SEGMENTS";
   right.append(h2, stack);

@@ -38,3 +38,21 @@ def test_segment_peaks_are_each_segments_lowest_and_highest_level():
     peaks = paged.segment_peaks(v)
     assert peaks.shape == (128, 2)
     assert peaks[0, 0] == v.segments()[0].min() and peaks[0, 1] == v.segments()[0].max()
+
+
+def test_gain_scales_a_span_of_segments_and_clips_to_the_card():
+    v = builtin_voices()["sine"]
+    w = paged.gain_segments(v, 2, 3, 0.5)
+    assert np.array_equal(w.segments()[2], np.round(v.segments()[2] * 0.5).astype(np.int16))
+    assert np.array_equal(w.segments()[4], v.segments()[4])
+    loud = paged.gain_segments(v, 0, 0, 4.0)
+    assert loud.segments()[0].max() == 127 and loud.segments()[0].min() == -128
+
+
+def test_merge_crossfades_the_segments_between_two():
+    v = paged.with_segment(builtin_voices()["sine"], 0, [100] * 128)
+    v = paged.with_segment(v, 4, [-100] * 128)
+    w = paged.merge_segments(v, 0, 4)
+    assert [int(w.segments()[k][0]) for k in range(5)] == [100, 50, 0, -50, -100]
+    with pytest.raises(VoiceError, match="in order"):
+        paged.merge_segments(v, 4, 0)

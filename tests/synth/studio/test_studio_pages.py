@@ -189,3 +189,21 @@ def test_record_on_the_page_keeps_what_was_played_as_a_wav(page, studio):
     assert rate == studio.session.feed.rate_hz
     assert len(audio) > 0.3 * rate
     assert np.abs(audio).max() > 0.01
+
+
+def test_page_d_merges_the_segments_between_two(page, studio):
+    show(page, "D")
+    for segment, button in ((1, "ZERO"), (9, "SINE")):
+        page.fill("#paged-segment", str(segment))
+        page.press("#paged-segment", "Enter")
+        page.get_by_role("button", name=button, exact=True).click()
+        page.click("#paged-store")
+        wait_status(page, f"SEGMENT {segment} STORED")
+    page.fill("#paged-from", "1")
+    page.fill("#paged-to", "9")
+    page.click("#paged-merge")
+    wait_status(page, "MERGE 1-9")
+    seg = studio.session.voice.segments().astype(float)
+    peaks = np.abs(seg[:9]).max(axis=1)
+    assert peaks[0] == 0 and peaks[8] == 127
+    assert np.allclose(peaks[1:8], 127 * np.arange(1, 8) / 8, atol=1)  # a straight crossfade
