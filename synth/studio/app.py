@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import io
 import json
+import math
 import os
 import tempfile
 import time
@@ -218,8 +219,9 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         data = await _json(request)
         first, last, gain = data.get("first"), data.get("last"), data.get("gain", 1.0)
         for what, value in (("first", first), ("last", last), ("gain", gain)):
-            whole = what == "gain" or value == int(value)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not whole:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise StudioError(f"{what} must be a number")
+            if what != "gain" and value != int(value):
                 raise StudioError(f"{what} must be a number")
         session.segment_macro(data.get("macro"), int(first), int(last), float(gain))
         return JSONResponse(voice_json(session))

@@ -197,3 +197,13 @@ def test_undo_takes_back_the_last_change_and_then_says_there_is_nothing(client, 
     assert session.voice is first
     r = client.post("/api/voice/undo", json={}, headers=auth(**ORIGIN))
     assert r.status_code == 400 and r.json()["error"] == "nothing to undo"
+
+
+@pytest.mark.parametrize("body", [
+    {"macro": "gain", "first": None, "last": 3}, {"macro": "gain", "first": 1.5, "last": 3},
+    {"macro": "twist", "first": 0, "last": 3}, {"macro": "gain", "first": 5, "last": 2},
+])
+def test_a_bad_macro_request_is_a_400_naming_the_problem(client, body):
+    r = client.post("/api/voice/macro", json=body, headers=auth(**ORIGIN))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]
