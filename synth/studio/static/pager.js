@@ -62,7 +62,9 @@ export function render(area) {
   const [ls, list] = field("SONG LIST ", { value: song.song, size: 24, id: "pager-song", title: "steps: N, NxR or a section letter" });
   const [lsp, speed] = field("SPEED ", { type: "number", min: 500, max: 65535, value: song.speed, id: "pager-speed" });
   const [lb, bpm] = field("BPM ", { type: "number", min: 4.8, max: 628.3, step: 0.1, value: (SPEED_BPM / song.speed).toFixed(1), id: "pager-bpm" });
-  songRow.append(ls, lsp, lb);
+  const [lsec, sections] = field("SECTIONS ", { value: "", size: 28, id: "pager-sections", spellcheck: false,
+                                                title: "A=1 2x2; B=3 A: up to 8 steps each, named A-Z" });
+  songRow.append(ls, lsec, lsp, lb);
   const playRow = document.createElement("div"); playRow.className = "row";
   const [lf, from] = field("FROM STEP ", { type: "number", min: 1, max: 255, value: 1, id: "pager-from" });
   const btn = (t, id) => Object.assign(document.createElement("button"), { textContent: t, id });
@@ -75,7 +77,8 @@ export function render(area) {
   const info = document.createElement("p"); info.className = "hint"; info.id = "pager-info";
   const steps = document.createElement("p"); steps.id = "pager-steps";
   area.append(top, table, songRow, steps, playRow, info);
-  els = { table, pick, grid, metre, list, speed, bpm, note, vel, info, load, from, name, replace, steps };
+  els = { table, pick, grid, metre, list, speed, bpm, note, vel, info, load, from, name, replace, steps, sections };
+  sections.addEventListener("change", () => { readSections(); showSteps(); });
 
   pick.addEventListener("change", () => { number = Math.max(1, Math.min(255, Number(pick.value) || 1)); paint(); });
   grid.addEventListener("change", () => { pattern().grid = grid.value; if (number === 1) song.grid = grid.value; paint(); });
@@ -119,8 +122,18 @@ export function render(area) {
   refreshSongs();
 }
 
+function readSections() {
+  const out = {};
+  for (const part of els.sections.value.split(";")) {
+    const [letter, steps] = part.split("=").map((t) => (t || "").trim());
+    if (letter && steps) out[letter.toUpperCase()] = steps;
+  }
+  if (Object.keys(out).length) song.sections = out; else delete song.sections;
+}
+
 function current() {
   song.song = els.list.value.trim();
+  readSections();
   return song;
 }
 
@@ -151,6 +164,7 @@ async function refreshSongs() {
 
 function syncFields() {
   els.list.value = song.song;
+  els.sections.value = Object.entries(song.sections || {}).map(([k, v]) => `${k}=${v}`).join("; ");
   els.speed.value = song.speed;
   els.bpm.value = (SPEED_BPM / song.speed).toFixed(1);
   els.pick.value = number;

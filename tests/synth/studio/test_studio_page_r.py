@@ -74,3 +74,17 @@ def test_a_song_saved_on_page_r_is_in_the_song_folder_and_loads_back(page, studi
     page.select_option("#pager-load", "two-bars")
     wait_status(page, "SONG LOADED")
     assert page.locator("#pager-grid-table td[data-track='2'][data-step='3']").text_content() == "C4"
+
+
+def test_sections_entered_on_page_r_expand_in_the_song_list(page, studio):
+    show(page, "R")
+    click_cell(page, 0, 0)
+    page.fill("#pager-sections", "A=1x2; B=A 1")
+    page.press("#pager-sections", "Enter")
+    page.fill("#pager-song", "B A")
+    page.press("#pager-song", "Enter")
+    # B is three bars (A twice, then 1), A two: at 120 BPM a bar is 2 s
+    page.wait_for_function("document.getElementById('pager-steps').textContent.includes('2:A @6.00S')")
+    page.fill("#pager-sections", "A=1 A; B=A 1")
+    page.press("#pager-sections", "Enter")
+    page.wait_for_function("document.getElementById('pager-steps').textContent.includes('cycle')")
