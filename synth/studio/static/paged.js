@@ -14,7 +14,7 @@ export function render(area, studio) {
   draw.tabIndex = 0;
   draw.id = "paged-draw";
   draw.setAttribute("aria-label", "the segment's 128 levels: drag to draw; [ and ] choose the segment");
-  const stack = canvas(520, 300);
+  const stack = canvas(470, 300);
   stack.id = "paged-stack";
   const pick = Object.assign(document.createElement("input"), { type: "number", min: 1, max: 128, value: segment + 1, id: "paged-segment" });
   const apply = Object.assign(document.createElement("button"), { textContent: "STORE SEGMENT", id: "paged-store" });
