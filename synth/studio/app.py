@@ -26,7 +26,7 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -169,12 +169,13 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
     cookie = f"{security.TOKEN_COOKIE}_{port}"
 
     async def index(request: Request) -> Response:
+        response = FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
         if request.scope.get("state", {}).get("token_from_query"):
-            # Drop the token from the address bar; the cookie carries it from now on.
-            response = RedirectResponse("/", status_code=303)
+            # The cookie carries the token from now on; the page takes it out of the address bar.
+            # (Served here rather than redirected: a SameSite=Strict cookie is not sent on a redirect
+            # that a link from another site started.)
             response.set_cookie(cookie, token, httponly=True, samesite="strict", path="/")
-            return response
-        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
+        return response
 
     async def state(request: Request) -> Response:
         return JSONResponse({

@@ -115,6 +115,8 @@ function wire() {
 }
 
 async function main() {
+  // The token came in the URL; the server has put it in a cookie: keep it out of the history.
+  if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", `/${location.hash}`);
   wire();
   buildKeyboard(document.getElementById("keyboard"));
   await refreshState();

@@ -17,6 +17,7 @@ PAGE_CANVASES = {"3": None, "4": "#page4-draw", "D": "#paged-draw", "7": "#page7
 
 @pytest.mark.parametrize("key", ["3", "4", "D", "7", "8"])
 def test_each_page_opens_by_its_key_and_draws(page, key, tmp_path):
+    assert "token" not in page.url  # taken out of the address bar once it is a cookie
     show(page, key)
     title = page.locator("#page-title").text_content()
     assert title.startswith(f"PAGE {key}")

@@ -50,10 +50,11 @@ def test_a_request_without_the_token_is_refused(client):
     assert client.get("/api/state", headers={"X-Liquidsky-Token": "wrong"}).status_code == 403
 
 
-def test_the_token_in_the_url_becomes_a_cookie_and_leaves_the_address(client):
+def test_the_token_in_the_url_becomes_a_cookie(client):
     r = client.get(f"/?token={TOKEN}", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert r.status_code == 200 and "<title>LIQUIDSKY STUDIO</title>" in r.text
     assert f"liquidsky_token_{PORT}" in r.cookies
+    assert "httponly" in r.headers["set-cookie"].lower()
     assert "samesite=strict" in r.headers["set-cookie"].lower()
     assert client.get("/api/state").status_code == 200  # the cookie carries it now
     assert "<title>LIQUIDSKY STUDIO</title>" in client.get("/").text
