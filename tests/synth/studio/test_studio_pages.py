@@ -208,3 +208,36 @@ def test_page_d_merges_the_segments_between_two(page, studio):
     peaks = np.abs(seg[:9]).max(axis=1)
     assert peaks[0] == 0 and peaks[8] == 127
     assert np.allclose(peaks[1:8], 127 * np.arange(1, 8) / 8, atol=1)  # a straight crossfade
+
+
+def test_another_page_in_the_same_browser_cannot_drive_the_studio(browser, studio):
+    """A page of another origin, in the browser that holds the studio's cookie, is refused."""
+    tab = browser.new_page()
+    try:
+        tab.goto(studio.url)  # the cookie is set in this browser
+        tab.wait_for_selector("body[data-ready='1']")
+        before = studio.session.voice.filter
+        tab.goto("about:blank")  # another origin
+        result = tab.evaluate(
+            """async (base) => {
+                let post;
+                try {
+                    const r = await fetch(base + '/api/voice/parameters', {method: 'POST', credentials: 'include',
+                        mode: 'no-cors', headers: {'Content-Type': 'text/plain'},
+                        body: JSON.stringify({parameters: {filter: 3}})});
+                    post = r.type;
+                } catch (e) { post = 'failed'; }
+                const ws = await new Promise((resolve) => {
+                    const s = new WebSocket(base.replace('http', 'ws') + '/ws/audio?rate=48000');
+                    s.onopen = () => resolve('open');
+                    s.onerror = () => resolve('refused');
+                    s.onclose = () => resolve('refused');
+                });
+                return {post, ws};
+            }""",
+            studio.base_url,
+        )
+        assert result["ws"] == "refused"
+        assert studio.session.voice.filter == before  # the POST changed nothing
+    finally:
+        tab.close()
