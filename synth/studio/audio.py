@@ -38,6 +38,9 @@ class StudioFeed:
         self._last = np.zeros((0, 2), dtype=np.float32)
         self.record_start_frame = 0
         self.n_frames = 0
+        # Page 3's NPHONY (synth.nphony.PolyphonyLimit) or anything that maps a message to the
+        # messages to play; every message passes through it, keys and songs alike.
+        self.limit = lambda message: [message]
 
     @property
     def rate_hz(self) -> int:
@@ -98,15 +101,18 @@ class StudioFeed:
         if self._finished:
             return 0
         engine = self.engine
+        limit = self.limit
         for _, message in self.inbox.drain():
-            engine.handle(message)
+            for m in limit(message):
+                engine.handle(m)
         n = out.shape[0]
         done = 0
         with self._lock:
             while done < n:
                 end = engine.frame + (n - done)
                 while self._schedule and self._schedule[0][0] <= engine.frame:
-                    engine.handle(self._schedule.popleft()[1])
+                    for m in limit(self._schedule.popleft()[1]):
+                        engine.handle(m)
                 upto = self._schedule[0][0] if self._schedule and self._schedule[0][0] < end else end
                 k = upto - engine.frame
                 out[done:done + k] = engine.render(k)

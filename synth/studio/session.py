@@ -233,7 +233,15 @@ class StudioSession:
             raise StudioError(f"the registers ask for {total} voices; the {self.model} has {self.n_cards()} cards")
         with self.lock:
             self.registers = new
+            if self.feed is not None:
+                self.feed.limit = self.polyphony_limit()
         return new
+
+    def polyphony_limit(self):
+        """Page 3's NPHONY for the registers' channels (synth.nphony); the keyboard's channel is free."""
+        from synth.nphony import PolyphonyLimit
+
+        return PolyphonyLimit({i: r.polyphony for i, r in enumerate(self.registers)})
 
     # --- sound ------------------------------------------------------------------------------------
 
@@ -252,6 +260,7 @@ class StudioSession:
                 self.card = None
             if self.feed is None or self.feed.rate_hz != rate_hz or self.output != "browser":
                 self.feed = StudioFeed(self.make_engine(rate_hz))
+                self.feed.limit = self.polyphony_limit()
             self.output = "browser"
             return self.feed
 
@@ -264,6 +273,7 @@ class StudioSession:
             if self.card is not None:
                 self.card.stop()
             self.feed = StudioFeed(self.make_engine(rate_hz))
+            self.feed.limit = self.polyphony_limit()
             self.card = CardOutput(self.feed, sd, dev)
             self.output = "card"
         return dev.name

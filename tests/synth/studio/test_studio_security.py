@@ -208,3 +208,21 @@ def test_a_bad_macro_request_is_a_400_naming_the_problem(client, body):
     r = client.post("/api/voice/macro", json=body, headers=auth(**ORIGIN))
     assert r.status_code == 400, r.text
     assert r.json()["error"]
+
+
+def test_page_3s_polyphony_holds_a_register_to_its_notes(client, session):
+    import mido
+
+    feed = session.browser_feed(48000)
+    registers = [{"voice": "piano", "polyphony": 1}] * 8
+    registers[0] = {"voice": "sine", "polyphony": 2}
+    registers[1] = {"voice": "sine", "polyphony": 0}
+    assert client.post("/api/registers", json={"registers": registers}, headers=auth(**ORIGIN)).status_code == 200
+    handled = []
+    engine_handle = feed.engine.handle
+    feed.engine.handle = lambda m, track=0: (handled.append((m.type, m.channel, m.note)), engine_handle(m, track))
+    for channel, key in ((0, 60), (0, 64), (0, 67), (1, 50), (15, 70), (15, 71), (15, 72)):
+        feed.inbox.put(mido.Message("note_on", channel=channel, note=key, velocity=100))
+    feed.next_block()
+    assert handled == [("note_on", 0, 60), ("note_on", 0, 64), ("note_off", 0, 60), ("note_on", 0, 67),
+                       ("note_on", 15, 70), ("note_on", 15, 71), ("note_on", 15, 72)]
