@@ -6,17 +6,24 @@ window.studioSound = sound;
 
 export async function startSound() {
   if (sound.ws) return;
-  const ctx = new AudioContext({ latencyHint: "interactive" });
-  sound.ctx = ctx;
-  sound.rate = ctx.sampleRate;
-  try {
-    await ctx.audioWorklet.addModule("/static/worklet.js");
-    sound.node = new AudioWorkletNode(ctx, "stream-player", { outputChannelCount: [2] });
-    sound.node.connect(ctx.destination);
-    sound.node.port.onmessage = (e) => { sound.framesPlayed = e.data.played; };
-  } catch (err) {
-    status(`NO AUDIO WORKLET: ${err}`, true);
+  if (!sound.ctx) {
+    const ctx = new AudioContext({ latencyHint: "interactive" });
+    sound.ctx = ctx;
+    sound.rate = ctx.sampleRate;
+    try {
+      await ctx.audioWorklet.addModule("/static/worklet.js");
+      sound.node = new AudioWorkletNode(ctx, "stream-player", { outputChannelCount: [2] });
+      sound.node.connect(ctx.destination);
+      sound.node.port.onmessage = (e) => { sound.framesPlayed = e.data.played; };
+    } catch (err) {
+      status(`NO AUDIO WORKLET: ${err}`, true);
+    }
+    const resume = () => { if (ctx.state !== "running") ctx.resume().then(setTitle); };
+    document.addEventListener("pointerdown", resume);
+    document.addEventListener("keydown", resume);
+    resume();
   }
+  const ctx = sound.ctx;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/ws/audio?rate=${ctx.sampleRate}`);
   ws.binaryType = "arraybuffer";
@@ -31,11 +38,13 @@ export async function startSound() {
     if (sound.node) sound.node.port.postMessage(e.data, [e.data]);
   };
   ws.onopen = () => setTitle();
-  ws.onclose = () => { sound.ws = null; setTitle(); };
-  const resume = () => { if (ctx.state !== "running") ctx.resume().then(setTitle); };
-  document.addEventListener("pointerdown", resume);
-  document.addEventListener("keydown", resume);
-  resume();
+  ws.onclose = (e) => {
+    if (sound.ws === ws) sound.ws = null;
+    setTitle();
+    // The stream went away (the server restarted its feed, a network hiccup): try again, unless the
+    // server refused us (1008: the token or the origin) or the sound went to the sound card.
+    if (e.code !== 1008 && document.getElementById("output").value === "browser") setTimeout(startSound, 1000);
+  };
 }
 
 function setTitle() {
