@@ -258,6 +258,10 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         if loop_text not in ("none", "auto"):
             start, _, end = loop_text.partition(":")
             loop = (_int(start, 1, 128, "loop start") - 1, _int(end, 1, 128, "loop end") - 1)
+        rate_hz = _int(q.get("rate", str(int(page8.DEFAULT_RATE_HZ))), 4000, 100_000, "rate")
+        fit = q.get("fit", "rate")
+        if fit not in page8.FITS:
+            raise StudioError(f"fit must be one of {', '.join(page8.FITS)}, not {fit!r}")
         body = await _body(request, MAX_UPLOAD_BYTES)
         if not body:
             raise StudioError("the upload is empty")
@@ -267,8 +271,9 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(body)
-            voice, report = await asyncio.to_thread(page8.import_recording, tmp, name, root=root, loop=loop,
-                                                    normalize=q.get("normalize") == "1")
+            voice, report = await asyncio.to_thread(
+                page8.import_recording, tmp, name, root=root, loop=loop, rate_hz=rate_hz, fit=fit,
+                normalize=q.get("normalize") == "1")
         finally:
             os.unlink(tmp)
         session.set_voice(voice.with_params(source="sampled from an upload"))

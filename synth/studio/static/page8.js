@@ -12,10 +12,14 @@ export function render(area, studio) {
   const root = Object.assign(document.createElement("input"), { value: "60", size: 5, id: "page8-root", title: "a MIDI note 0-127, or AUTO" });
   const loop = Object.assign(document.createElement("input"), { value: "none", size: 9, id: "page8-loop", title: "NONE, AUTO or START:END in segments 1-128" });
   const normalize = Object.assign(document.createElement("input"), { type: "checkbox", id: "page8-normalize" });
+  const rate = Object.assign(document.createElement("input"), { type: "number", value: 30200, min: 4000, max: 100000, step: 100, id: "page8-rate" });
+  const fit = document.createElement("select"); fit.id = "page8-fit";
+  [["rate", "LOWER THE RATE"], ["truncate", "CUT THE END"]].forEach(([v, t]) => fit.append(new Option(t, v)));
   const load = Object.assign(document.createElement("button"), { textContent: "SAMPLE", id: "page8-sample" });
   const controls = document.createElement("div"); controls.className = "row";
   const mk = (text, input) => { const l = document.createElement("label"); l.append(text, input); return l; };
-  controls.append(mk("FILE ", file), mk("ROOT ", root), mk("LOOP ", loop), mk("NORMALIZE ", normalize), load);
+  controls.append(mk("FILE ", file), mk("ROOT ", root), mk("LOOP ", loop), mk("RATE HZ ", rate),
+                  mk("TOO LONG: ", fit), mk("NORMALIZE ", normalize), load);
   const wave = canvas(1100, 240);
   wave.id = "page8-wave";
   const set = document.createElement("div"); set.className = "row";
@@ -33,7 +37,7 @@ export function render(area, studio) {
   const upload = async (blob) => {
     const q = new URLSearchParams({ name: (document.getElementById("voice-name").value || "sample").toLowerCase(),
                                     root: root.value.toLowerCase(), loop: loop.value.toLowerCase(),
-                                    normalize: normalize.checked ? "1" : "0" });
+                                    rate: rate.value, fit: fit.value, normalize: normalize.checked ? "1" : "0" });
     const voice = await api(`/api/page8/import?${q}`, blob);
     setVoice(voice);
     const r = voice.report;

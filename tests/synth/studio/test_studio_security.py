@@ -226,3 +226,19 @@ def test_page_3s_polyphony_holds_a_register_to_its_notes(client, session):
     feed.next_block()
     assert handled == [("note_on", 0, 60), ("note_on", 0, 64), ("note_off", 0, 60), ("note_on", 0, 67),
                        ("note_on", 15, 70), ("note_on", 15, 71), ("note_on", 15, 72)]
+
+
+def test_a_long_upload_is_fitted_as_voice_import_fits_it(client, session):
+    import soundfile as sf
+
+    rate = 44100
+    buf = io.BytesIO()
+    sf.write(buf, 0.3 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate), rate, format="WAV")  # 1 s
+    r = client.post("/api/page8/import?name=long&fit=truncate&rate=30200", content=buf.getvalue(),
+                    headers=auth(**ORIGIN))
+    assert r.status_code == 200 and r.json()["report"]["fitted"] == "truncate"
+    assert session.voice.recording_rate_hz == 30200
+    r = client.post("/api/page8/import?name=long&fit=rate", content=buf.getvalue(), headers=auth(**ORIGIN))
+    assert r.json()["report"]["fitted"] == "rate" and session.voice.recording_rate_hz == 16300  # 16,384 / 1 s
+    r = client.post("/api/page8/import?name=long&fit=squash", content=buf.getvalue(), headers=auth(**ORIGIN))
+    assert r.status_code == 400 and "fit must be one of rate, truncate" in r.json()["error"]
