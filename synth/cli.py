@@ -229,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_voice.register(commands, common)
     cli_live.register(commands, common)
     cli_scores.register(commands, common)
+    from synth import cli_studio
+
+    cli_studio.register(commands, common)
     return parser
 
 

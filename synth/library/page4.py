@@ -144,3 +144,18 @@ def profile_voice(name: str, profile: np.ndarray, phases: np.ndarray | None = No
         meta["phases"] = np.broadcast_to(np.asarray(phases, dtype=np.float64), a.shape).copy()
     params.setdefault("source", "page4 harmonic profile")
     return single_cycle_voice(name, cycles, meta=meta, **params)
+
+
+def apply_volume_profile(profile: np.ndarray, volume: Sequence[float]) -> np.ndarray:
+    """Page 4's volume profile: each segment's harmonics scaled by its level (0..1), one level a segment.
+
+    harmonic_cycles keeps the segments' levels relative to each other, so a segment at 0.5 plays
+    6 dB below one at 1.0.
+    """
+    a = _as_profile(profile)
+    v = np.asarray(volume, dtype=np.float64)
+    if v.shape != (a.shape[0],):
+        raise Page4Error(f"a volume profile has one level for each of the {a.shape[0]} segments, not {v.size}")
+    if not np.all(np.isfinite(v)) or v.min() < 0 or v.max() > 1:
+        raise Page4Error("volume levels must be 0..1")
+    return a * v[:, None]

@@ -109,3 +109,16 @@ def test_profile_voice_is_mode1_with_its_profile_in_meta():
 def test_more_than_32_segments_do_not_fit_mode_1():
     with pytest.raises(page4.Page4Error, match="32"):
         page4.profile_voice("long", np.ones((33, 4)))
+
+
+def test_a_volume_profile_scales_each_segment_and_is_checked():
+    from synth.library.page4 import Page4Error, apply_volume_profile
+
+    profile = np.ones((32, 3))
+    volume = np.linspace(1.0, 0.0, 32)
+    scaled = apply_volume_profile(profile, volume)
+    assert np.allclose(scaled[:, 1], volume)
+    with pytest.raises(Page4Error, match="one level for each of the 32 segments"):
+        apply_volume_profile(profile, [1.0] * 31)
+    with pytest.raises(Page4Error, match="0..1"):
+        apply_volume_profile(profile, [1.5] * 32)
