@@ -224,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_voice.register(commands, common)
     cli_live.register(commands, common)
     cli_scores.register(commands, common)
+    from synth import cli_pager  # Page R songs
+
+    cli_pager.register(commands, common)
     return parser
 
 
