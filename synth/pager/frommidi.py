@@ -190,7 +190,7 @@ def import_midi(midi: mido.MidiFile, *, grid: str = "1/16", title: str | None = 
         if pattern not in patterns:
             if len(patterns) == MAX_PATTERNS:
                 raise SongError(f"the file has more than {MAX_PATTERNS} different bars; a song holds "
-                                f"{MAX_PATTERNS} patterns (try a coarser --grid)")
+                                f"{MAX_PATTERNS} patterns (import a part of the file)")
             patterns[pattern] = len(patterns) + 1
         number = patterns[pattern]
         if song_list and song_list[-1].pattern == number and song_list[-1].repeats < MAX_REPEATS:
