@@ -115,3 +115,16 @@ def test_saved_tracks_line_up_and_drums_keep_numbers():
     h = next(line for line in text.splitlines() if line.startswith('H = "36'))
     assert [i for i, c in enumerate(a) if c == "|"] == [i for i, c in enumerate(h) if c == "|"]
     assert "38" in h and "D2" in a
+
+
+def test_the_readme_example_song_is_a_valid_song():
+    import re
+
+    readme = (EXAMPLE.parents[1] / "README.md").read_text()
+    section = readme.split("## Page R songs", 1)[1]
+    text = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    song = loads_song(text)
+    assert song.speed == 3490 and song.sections["A"] == (Play(2, 3), Play(3))
+    assert song.patterns[2].n_steps == 12 and song.patterns[1].tracks[0][6] == Note(40, gate_percent=50)
+    assert "song.toml:15: patterns.1.A: step 5: velocity 0 is outside 1-127" in section
+    assert error_of(BASE.replace("F2:80", "F2:0")) == "song.toml:15: patterns.1.A: step 5: velocity 0 is outside 1-127"
