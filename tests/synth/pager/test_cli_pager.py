@@ -158,3 +158,19 @@ def test_a_songs_registers_choose_its_voices_unless_voice_says_otherwise(song_fi
     assert piece_voice_set(song_file, program_map_path=mapped).melodic(0, 1).name == "reed"
     assert piece_voice_set(str(EXAMPLE)).melodic(0, 3).name == "sonnerie-bells"
     assert loads_song(BASE).registers[7].voice == "drums"
+
+
+def test_an_exported_file_renders_as_the_song_does(capsys, tmp_path, song_file):
+    """The registers' factory voices travel as General MIDI programs, so the .mid needs no song beside it."""
+    import numpy as np
+
+    import synth
+
+    run(capsys, "pager", "export", song_file, "-o", tmp_path / "base.mid")
+    from_song = synth.render(str(song_file), rate_hz=8000)
+    from_midi = synth.render(str(tmp_path / "base.mid"), rate_hz=8000)
+    assert from_song.shape == from_midi.shape and np.array_equal(from_song, from_midi)
+    from synth.sources import piece_voice_set
+
+    flute = piece_voice_set(song_file, channel_voices={1: "flute"})
+    assert not np.array_equal(from_song[:16000], synth.render(str(song_file), rate_hz=8000, voices=flute)[:16000])
