@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     render.add_argument("source", metavar="SOURCE", nargs="*",
-                        help="a .mid file, the name of a built-in piece (try 'demo') or of a score ('liquidsky "
+                        help="a .mid file, a Page R song (.toml), the name of a built-in piece (try 'demo') or of a "
+                             "score ('liquidsky "
                              "scores' lists them), or a folder of .mid files; several may be given")
     render.add_argument("-o", "--output", metavar="OUT", required=True,
                         help="for one input, the audio file to write, OUT.wav or OUT.flac (the extension "
@@ -213,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
             "many notes sound at once, and how many would be stolen on a CMI with the given voices."
         ),
     )
-    info.add_argument("source", metavar="SOURCE", help="a .mid file, or the name of a built-in piece or score")
+    info.add_argument("source", metavar="SOURCE",
+                      help="a .mid file, a Page R song (.toml), or the name of a built-in piece or score")
     info.add_argument("--json", action="store_true", help="print the description as JSON")
     info.add_argument("--model", choices=list(PROFILES), default=DEFAULT_PROFILE, type=str.lower,
                       help=f"the CMI whose voice count to assume (default {DEFAULT_PROFILE})")
@@ -232,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     from synth import cli_studio
 
     cli_studio.register(commands, common)
+
+    from synth import cli_pager  # Page R songs
+
+    cli_pager.register(commands, common)
     return parser
 
 

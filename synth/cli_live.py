@@ -58,7 +58,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         ),
     )
     play.add_argument("source", metavar="SOURCE",
-                      help="a .mid file, or the name of a built-in piece (try 'demo') or of a score")
+                      help="a .mid file, a Page R song (.toml), or the name of a built-in piece (try 'demo') or "
+                           "of a score")
     from synth.cli_scores import add_style_options
 
     add_style_options(play)

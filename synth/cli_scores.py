@@ -63,7 +63,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         epilog="example:\n  liquidsky arrange sonnerie --style march -o sonnerie-march.mid",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    arrange.add_argument("source", metavar="SOURCE", help="a score's name (see 'liquidsky scores') or a .mid file")
+    arrange.add_argument("source", metavar="SOURCE",
+                         help="a score's name (see 'liquidsky scores'), a .mid file or a Page R song (.toml)")
     arrange.add_argument("-o", "--output", metavar="OUT", required=True, type=_midi_path,
                          help="the MIDI file to write, OUT.mid; it appears only once complete")
     add_style_options(arrange)

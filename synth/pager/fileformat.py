@@ -18,7 +18,7 @@
     A = "D2 - - . | F2:80 . E2/50 ."
     H = "36 . . . | 38 . 36 36"
 
-Keys, top level: title (text), speed (500-65535) or bpm (4.8-628.3, stored as the nearest speed),
+Keys, top level: title (text), speed (500-65535) or bpm (4.79-628.32, stored as the nearest speed),
 grid, metre, song, [sections], [registers], [patterns.N]. In a register: voice (a voice or
 instrument name, factory or your own, or "drums" on channel 10; default: the channel's General MIDI
 program, piano), channel (1-16, default the track's letter: A = 1 ... H = 8), level (0-127, MIDI

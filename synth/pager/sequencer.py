@@ -122,8 +122,9 @@ def song_to_midi(song: Song, *, from_step: int = 0, loop_pattern: tuple[int, int
     from_step: start at this step of the song list (0-based). loop_pattern: (pattern number, n)
     plays that pattern n times instead of the song. The conductor track holds the title, the tempo,
     each metre change and a marker at each song step ("3: 2x4"); each track is named "track A" ...,
-    names its register in a text event, and sets the register's level (controller 7) before
-    its first note. At equal ticks note-offs come first.
+    names its register in a text event, and sets the register's level (controller 7) and the
+    General MIDI program that plays its voice by default, if one does, before its first note. At
+    equal ticks note-offs come first.
     """
     bars = played_bars(song, from_step=from_step, loop_pattern=loop_pattern)
     notes = song_notes(song, bars)
@@ -146,6 +147,7 @@ def song_to_midi(song: Song, *, from_step: int = 0, loop_pattern: tuple[int, int
             conductor.append((bar.start_tick, 2, mido.MetaMessage("marker", text=_step_label(song, bar.step))))
     conductor.append((end, 9, mido.MetaMessage("end_of_track")))
     midi.tracks.append(_track(conductor))
+    programs = gm_programs_of_voices()
     for index, letter in enumerate(TRACK_NAMES):
         register = song.registers[index]
         mine = [n for n in notes if n.track == index]
@@ -155,6 +157,9 @@ def song_to_midi(song: Song, *, from_step: int = 0, loop_pattern: tuple[int, int
                                                                                   name=TRACK_PREFIX + letter))]
         events.append((0, 0, mido.MetaMessage("text", text=register_text(letter, register))))
         if mine:  # a register whose track plays nothing leaves its channel's level alone
+            program = programs.get(register.voice)
+            if program is not None and register.channel != DRUM_CHANNEL:
+                events.append((0, 1, mido.Message("program_change", channel=register.channel, program=program)))
             events.append((0, 1, mido.Message("control_change", channel=register.channel, control=7,
                                               value=register.level)))
         for n in mine:
@@ -163,6 +168,17 @@ def song_to_midi(song: Song, *, from_step: int = 0, loop_pattern: tuple[int, int
         events.append((end, 9, mido.MetaMessage("end_of_track")))
         midi.tracks.append(_track(events))
     return midi
+
+
+def gm_programs_of_voices() -> dict[str, int]:
+    """The lowest General MIDI program (0-127) that plays each voice by default, so that an exported
+    file sounds the same in `liquidsky render` and close to it in other players."""
+    from synth.gm import default_voice_set
+
+    programs: dict[str, int] = {}
+    for program, name in sorted(default_voice_set().program_map.items()):
+        programs.setdefault(name, program)
+    return programs
 
 
 def register_text(letter: str, register: Register) -> str:
