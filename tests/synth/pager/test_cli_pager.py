@@ -130,7 +130,7 @@ def test_the_example_renders_from_another_folder_with_its_notes_on_their_frames(
         for n, p in song.patterns.items()})
     path = tmp_path / "kicks.toml"
     path.write_text(dumps_song(kicks_only))
-    kick_audio = np.abs(synth.render(str(path), rate_hz=rate_hz)).max(axis=1)
+    kick_audio = np.abs(synth.render(str(path), rate_hz=rate_hz).audio).max(axis=1)
     onsets = [round(n.start * seconds_per_tick * rate_hz) for n in song_notes(kicks_only, played_bars(kicks_only))]
     assert len(onsets) == len(set(onsets)) >= 30
     quiet = 0
@@ -167,10 +167,10 @@ def test_an_exported_file_renders_as_the_song_does(capsys, tmp_path, song_file):
     import synth
 
     run(capsys, "pager", "export", song_file, "-o", tmp_path / "base.mid")
-    from_song = synth.render(str(song_file), rate_hz=8000)
-    from_midi = synth.render(str(tmp_path / "base.mid"), rate_hz=8000)
+    from_song = synth.render(str(song_file), rate_hz=8000).audio
+    from_midi = synth.render(str(tmp_path / "base.mid"), rate_hz=8000).audio
     assert from_song.shape == from_midi.shape and np.array_equal(from_song, from_midi)
     from synth.sources import piece_voice_set
 
     flute = piece_voice_set(song_file, channel_voices={1: "flute"})
-    assert not np.array_equal(from_song[:16000], synth.render(str(song_file), rate_hz=8000, voices=flute)[:16000])
+    assert not np.array_equal(from_song[:16000], synth.render(str(song_file), rate_hz=8000, voices=flute).audio[:16000])
