@@ -6,14 +6,14 @@ import time
 
 import numpy as np
 
-from studio_tools import onsets, show, wait_status
+from studio_tools import onsets, shot, show, wait_status
 
 
 def click_cell(page, track: int, step: int) -> None:
     page.click(f"#pager-grid-table td[data-track='{track}'][data-step='{step}']")
 
 
-def test_a_two_pattern_song_entered_on_page_r_sounds_its_notes_at_the_songs_tempo(page, studio):
+def test_a_two_pattern_song_entered_on_page_r_sounds_its_notes_at_the_songs_tempo(page, studio, tmp_path):
     show(page, "3")  # register A (track A) plays a sine: clean onsets
     page.select_option("#page3-voice-A", "sine")
     page.click("#page3-apply")
@@ -33,6 +33,7 @@ def test_a_two_pattern_song_entered_on_page_r_sounds_its_notes_at_the_songs_temp
     page.fill("#pager-song", "1 2")
     page.press("#pager-song", "Enter")
     page.wait_for_function("document.getElementById('pager-steps').textContent.includes('2:2x1 @1.00S')")
+    shot(page, "R", tmp_path)
 
     feed = studio.session.feed
     feed.start_recording()
