@@ -214,7 +214,8 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
         int64_t env_next = st[I_ENV_NEXT];
         int64_t env_period = st[I_ENV_PERIOD];
         int64_t rate_acc = st[I_RATE_ACC];
-        const int exponential = st[I_CURVE] == 1;
+        const int exponential = st[I_CURVE] >= 1;
+        const int64_t read_after = st[I_CURVE] == 2; /* M from the level the step leads to */
         const int64_t mode = st[I_MODE];
         const double volume_scale = (double)st[I_VOLUME] / (255.0 * 255.0);
         const float *level_ram = job->ram + s * WAVE_RAM_SAMPLES;
@@ -227,7 +228,8 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
                     if (exponential) {
                         /* 7497 rate multiplier: M of every 64 clocks pass, M from the level's top
                          * four bits (mirrored when attacking). */
-                        int64_t lvl = env_dir < 0 ? env : 255 - env;
+                        int64_t read = read_after ? env + env_dir : env;
+                        int64_t lvl = env_dir < 0 ? read : 255 - read;
                         rate_acc += 4 * (lvl >> 4) + 3;
                         if (rate_acc < RATE_MULTIPLIER_CLOCKS)
                             continue;
@@ -402,7 +404,10 @@ LQS_INLINE int64_t slot_filter(const Job *job, int64_t s)
             x = y;
         }
         if (fade_left >= 0) {
-            x *= (double)fade_left / (double)fade_total;
+            /* The fade holds at full level while fade_left > fade_total: the engine starts it the
+             * band limit's look-ahead later, on the frame where the new note sounds. */
+            if (fade_left < fade_total)
+                x *= (double)fade_left / (double)fade_total;
             if (fade_left > 0)
                 fade_left -= 1;
         }

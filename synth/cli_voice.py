@@ -255,6 +255,7 @@ def voice_facts(voice) -> dict:
     programs, drums = _gm_uses()
     bytes_per_sample = voice.bits // 8
     filter_hz = None if voice.filter >= hw.FILTER_MAX else round(hw.filter_cutoff_hz(voice.filter), 1)
+    filter_3db_hz = None if voice.filter >= hw.FILTER_MAX else round(hw.filter_minus_3db_hz(voice.filter), 1)
     return {
         "name": voice.name,
         "origin": _origin(voice.name),
@@ -282,6 +283,7 @@ def voice_facts(voice) -> dict:
             "volume": voice.volume,
             "filter": voice.filter,
             "filter_cutoff_hz": filter_hz,
+            "filter_minus_3db_hz": filter_3db_hz,
             "filter_key_tracking": voice.filter_key_tracking,
             "segment_time_s": voice.segment_time_s,
         },
@@ -346,7 +348,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         s, e = voice.loop_start_segment + 1, voice.loop_end_segment + 1
         n = e - s + 1
         loop = f"segments {s}-{e} of 1-128 ({n} segment{'s' if n > 1 else ''}, {n * 128:,} samples)"
-    cutoff = "open" if p7["filter_cutoff_hz"] is None else f"cutoff {p7['filter_cutoff_hz']:,.0f} Hz"
+    cutoff = "open" if p7["filter_cutoff_hz"] is None else (
+        f"-3 dB at {p7['filter_minus_3db_hz']:,.0f} Hz, 4 poles at {p7['filter_cutoff_hz']:,.0f} Hz")
     full_levels = 2**voice.bits
     lines = [
         f"{voice.name} ({facts['origin']})",

@@ -135,6 +135,7 @@ class Engine:
         stems: bool = False,
         voices=None,
         master_tune: int = hw.MASTER_TUNE_DEFAULT,
+        envelope_level_read: str = hw.ENVELOPE_LEVEL_READ_DEFAULT,
     ) -> None:
         self.profile = hw.get_profile(model)
         self.rate_hz = check_rate_hz(rate_hz)
@@ -144,6 +145,11 @@ class Engine:
         if not 0 <= master_tune <= hw.MASTER_TUNE_MAX:
             raise ValueError("master tune must be 0..255")
         self.master_tune = master_tune
+        if envelope_level_read not in hw.ENVELOPE_LEVEL_READS:
+            raise ValueError(
+                f"envelope_level_read must be one of {hw.ENVELOPE_LEVEL_READS}, not {envelope_level_read!r}")
+        # the exponential curve's 7497 multiplier reads the level before or after each step (hardware.py)
+        self._exponential_curve = 1 if envelope_level_read == "before" else 2
         if voices is None:
             from synth.gm import default_voice_set
 
@@ -372,7 +378,9 @@ class Engine:
         self._ram[s] = self._ram[c]
         self._carry[s] = self._carry[c]
         self._carry_res[s] = self._carry_res[c]
-        self._istate[s, card.I_FADE_LEFT] = self._fade_frames
+        # The output runs latency_frames (the band limit's look-ahead) behind the cards' clocks, so the
+        # new note sounds that much later than now: the fade holds until then and ends 4 ms after it.
+        self._istate[s, card.I_FADE_LEFT] = self._fade_frames + self.latency_frames
         self._istate[s, card.I_FADE_TOTAL] = self._fade_frames
         self._istate[s, card.I_ENDED] = 0
         self._clear_slot(c)
@@ -409,7 +417,7 @@ class Engine:
         st[card.I_PERIOD_DECAY] = self._env_period(voice.decay_timer)
         st[card.I_PERIOD_RELEASE] = self._env_period(voice.damping_timer)
         st[card.I_SUSTAIN] = voice.sustain_level
-        st[card.I_CURVE] = 1 if voice.curve == "exponential" else 0
+        st[card.I_CURVE] = self._exponential_curve if voice.curve == "exponential" else 0
         st[card.I_LOOP_START] = -1 if voice.loop_start_segment is None else voice.loop_start_segment
         st[card.I_LOOP_END] = -1 if voice.loop_end_segment is None else voice.loop_end_segment
         seg_period = round(

@@ -48,6 +48,12 @@ SEGMENT_TIME_DEFAULT_S = 0.050
 # The 7497 rate multiplier of the exponential curve passes M = 4 * floor(level / 16) + 3 of
 # every 64 timer clocks when decaying (mirrored when attacking) (cmi01a.cpp).
 RATE_MULTIPLIER_CLOCKS = 64
+# Which level picks M is not settled by the sources (MAME versions differ in the curve's details):
+# "before" reads the counter before each step (a full decay 255 -> 0 takes 3.81x the linear time),
+# "after" reads it after (3.89x, the "about 3.9x" of the hardware notes). A setting of the engine
+# (Engine(envelope_level_read=...)); "before" is the default, which the factory voices were voiced with.
+ENVELOPE_LEVEL_READS = ("before", "after")
+ENVELOPE_LEVEL_READ_DEFAULT = "before"
 
 # MAME mixes each of the 8 cards at 1/8 (cmi.cpp mixer); we keep that per-card scale.
 CARD_MIX_GAIN = 1.0 / 8.0
@@ -162,6 +168,16 @@ def filter_cutoff_hz(setting: float) -> float:
     """Cutoff for a Page 7 FILTER value (fractional values allowed, for key tracking)."""
     s = min(max(setting, 0.0), FILTER_MAX - 1)
     return FILTER_LOW_HZ * (FILTER_HIGH_HZ / FILTER_LOW_HZ) ** (s / (FILTER_MAX - 1))
+
+
+# Four equal poles: each is -3 dB at its cutoff, so the four together are -12 dB there; their -3 dB
+# point is where (1 + (f / fc)^2)^4 = 2, at sqrt(2^(1/4) - 1) = 0.435 of the poles' cutoff.
+FILTER_MINUS_3DB_PER_POLE_CUTOFF = math.sqrt(2.0 ** 0.25 - 1.0)
+
+
+def filter_minus_3db_hz(setting: float) -> float:
+    """Where the 4-pole filter at this FILTER setting is 3 dB down (0.435 of each pole's cutoff)."""
+    return filter_cutoff_hz(setting) * FILTER_MINUS_3DB_PER_POLE_CUTOFF
 
 
 # FILTER units per octave of the law above: key tracking of 1.0 moves the cutoff with the pitch.

@@ -312,6 +312,36 @@ def test_exponential_release_takes_about_3_8_times_the_linear_time() -> None:
     assert ratio == pytest.approx(965.4 / 255, rel=0.03)
 
 
+def _multiplier_clocks(levels_read) -> float:
+    """Timer clocks of a full decay when M is read from these levels, one a step: 64 / M(L) each."""
+    return sum(64 / (4 * (level // 16) + 3) for level in levels_read)
+
+
+@pytest.mark.parametrize(("level_read", "levels_read"), [
+    ("before", range(255, 0, -1)),  # 970 clocks: 3.81 times the 255 of the linear curve
+    ("after", range(254, -1, -1)),  # 991 clocks: 3.89 times
+])
+def test_the_exponential_curve_reads_the_level_before_or_after_each_step_as_set(level_read, levels_read) -> None:
+    common = dict(loop_start_segment=0, loop_end_segment=127, damping_timer=200)
+    data = np.full(hw.WAVE_RAM_SAMPLES, 0.75)
+    lin = play(sampled_voice("a", data, **common), [(0, 60)], 2 * RATE_HZ, release_at=5_000,
+               envelope_level_read=level_read)
+    exp = play(sampled_voice("b", data, curve="exponential", **common), [(0, 60)], 2 * RATE_HZ, release_at=5_000,
+               envelope_level_read=level_read)
+
+    def fall_frames(x: np.ndarray) -> int:
+        return int(np.flatnonzero(np.abs(x) > 1e-9)[-1]) - 5_000
+
+    expected = _multiplier_clocks(levels_read) / 255
+    assert expected == pytest.approx({"before": 3.81, "after": 3.89}[level_read], abs=0.005)
+    assert fall_frames(exp) / fall_frames(lin) == pytest.approx(expected, rel=0.01)
+
+
+def test_an_unknown_level_read_convention_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="envelope_level_read"):
+        Engine(rate_hz=RATE_HZ, envelope_level_read="during")
+
+
 # --- behaviour 10 ---------------------------------------------------------------------------------
 
 
@@ -350,3 +380,19 @@ def test_filter_cutoff_law_spans_200_hz_to_20_khz() -> None:
     assert hw.filter_cutoff_hz(0) == pytest.approx(200.0)
     assert hw.filter_cutoff_hz(126) == pytest.approx(20_000.0)
     assert hw.filter_cutoff_hz(63) == pytest.approx(2_000.0)
+
+
+def test_the_filters_minus_3db_point_is_where_a_tone_through_it_is_3_db_down() -> None:
+    # FILTER 44: poles at 1,000 Hz, -3 dB at 435 Hz; A4 (440 Hz) through it loses 3.07 dB, four poles'
+    # worth of 10 log10(1 + (440 / 1000)^2) (the trapezoidal poles are prewarped: analog this far down).
+    setting = 44
+    assert hw.filter_minus_3db_hz(setting) == pytest.approx(0.435 * hw.filter_cutoff_hz(setting), rel=1e-3)
+    assert hw.filter_minus_3db_hz(setting) == pytest.approx(435.0, abs=1.0)
+
+    def level_db(filter_setting: int) -> float:
+        x = play(sine_voice(filter=filter_setting), [(0, 69)], RATE_HZ)[RATE_HZ // 4:]
+        return 20 * math.log10(np.sqrt(np.mean(x**2)))
+
+    expected_db = -40 * math.log10(1.0 + (440.0 / hw.filter_cutoff_hz(setting)) ** 2)
+    assert level_db(setting) - level_db(hw.FILTER_MAX) == pytest.approx(expected_db, abs=0.15)
+    assert expected_db == pytest.approx(-3.07, abs=0.02)

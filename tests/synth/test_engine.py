@@ -198,3 +198,27 @@ def test_a_fourth_note_on_three_voices_steals_one() -> None:
     _, engine = run([(0, on(60)), (0, on(64)), (0, on(67)), (100, on(71))], 2000, n_voices=3)
     assert engine.notes_stolen == 1
     assert engine.n_sounding == 3
+
+
+def test_a_stolen_notes_fade_starts_on_the_frame_where_the_new_note_sounds() -> None:
+    steal_at = 2000
+    n_frames = 4000
+    alone, _ = run([(0, on(60))], n_frames, n_voices=1)
+    both, engine = run([(0, on(60)), (steal_at, on(67))], n_frames, n_voices=1)
+    new_alone, _ = run([(steal_at, on(67))], n_frames, n_voices=1)
+    assert engine.notes_stolen == 1
+    stolen = (both - new_alone)[:, 0]  # what the stolen note still played
+    first_new = int(np.nonzero(np.abs(new_alone[:, 0]) > 1e-6)[0][0])
+    assert steal_at - blep_half_taps() <= first_new <= steal_at  # its step at steal_at
+    differs = np.nonzero(np.abs(stolen - alone[:, 0]) > 1e-7)[0]
+    assert steal_at <= differs[0] <= steal_at + 1  # full level until the new note sounds, then the fade
+    fade_frames = round(0.004 * RATE_HZ)
+    assert np.abs(stolen[steal_at + fade_frames + 1:]).max() < 1e-7  # gone 4 ms after it
+    halfway = steal_at + fade_frames // 2
+    assert np.abs(stolen[halfway - 2:halfway + 2]).max() > 0  # still sounding halfway through
+
+
+def blep_half_taps() -> int:
+    from synth import blep
+
+    return blep.HALF_TAPS
