@@ -25,8 +25,10 @@ each moment's energy is spread over the spectrum.
 
 The hold's images: one FluidR3 preset (grand piano, key 60) is sampled through Page 8 at 30.2 kHz
 into a voice, played an octave below its root (card clock 15.1 kHz, so the recording's band ends at
-7.55 kHz) and the energy above 8.5 kHz is given in dB relative to the whole note, beside the same
-octave-down note made by band-limited resampling (scipy.signal.resample_poly), which has none.
+7.55 kHz) and the energy above 8.49 kHz (an eighth above that band) is given in dB relative to the
+whole note, beside the same
+octave-down note made by band-limited resampling (scipy.signal.resample_poly), which has none, and
+beside the factory grand-piano voice (recorded at 24 kHz, its Page 7 filter on) played the same way.
 """
 
 from __future__ import annotations
@@ -233,30 +235,37 @@ def saw_voice_set():
 
 
 def images_db(soundfont: Path) -> dict:
-    """Energy above the recording's band of a sampled piano played an octave down, in dB of the note."""
+    """Energy above the recording's band of a sampled piano played an octave down, in dB of the note.
+
+    Twice: the preset imported through Page 8 (filter open: the card alone), and the factory
+    grand-piano voice as it ships (its Page 7 filter in front of the output)."""
     from synth.api import render
-    from synth.gm import VoiceSet
+    from synth.gm import VoiceSet, default_voice_set
     from synth.library.page8 import import_soundfont
     recording_hz = 30200.0
-    voice = import_soundfont(soundfont, "probe", program=0, key=60, rate_hz=recording_hz)
-    f = _midi(120, [_track(0, 0, [(0.0, 1.5, voice.root_key - 12, 100)])])
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "probe.mid"
-        f.save(path)
-        vs = VoiceSet({"probe": voice}, {0: "probe"}, {})
-        card = _mono(render(str(path), rate_hz=RATE_HZ, voices=vs).audio)
-    card = card[: int(0.7 * RATE_HZ)]
-    levels = np.asarray(voice.wave, dtype=np.float64)[: int(0.35 * recording_hz)]
-    ideal = resample_poly(levels - levels.mean(), 2 * RATE_HZ, int(recording_hz))  # an octave down, band-limited
-    band_end_hz = recording_hz / 4
-    cut_hz = 8500.0
 
-    def above(x):
+    def above(x, cut_hz):
         p = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
         f = np.fft.rfftfreq(len(x), 1.0 / RATE_HZ)
-        return 10 * np.log10(p[f > cut_hz].sum() / p.sum() + 1e-30)
+        return float(10 * np.log10(p[f > cut_hz].sum() / p.sum() + 1e-30))
 
-    return {"band_end_hz": band_end_hz, "cut_hz": cut_hz, "card_db": above(card), "ideal_db": above(ideal)}
+    def card_db(voice) -> float:
+        cut_hz = 1.125 * voice.recording_rate_hz / 4  # an eighth above the band of the note played
+        f = _midi(120, [_track(0, 0, [(0.0, 1.5, voice.root_key - 12, 100)])])
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "probe.mid"
+            f.save(path)
+            vs = VoiceSet({"probe": voice}, {0: "probe"}, {})
+            card = _mono(render(str(path), rate_hz=RATE_HZ, voices=vs).audio)
+        return above(card[: int(0.7 * RATE_HZ)], cut_hz)
+
+    imported = import_soundfont(soundfont, "probe", program=0, key=60, rate_hz=recording_hz)
+    levels = np.asarray(imported.wave, dtype=np.float64)[: int(0.35 * recording_hz)]
+    ideal = resample_poly(levels - levels.mean(), 2 * RATE_HZ, int(recording_hz))  # an octave down, band-limited
+    factory = default_voice_set().voice("grand-piano")
+    return {"band_end_hz": recording_hz / 4, "cut_hz": 1.125 * recording_hz / 4, "card_db": card_db(imported),
+            "factory_db": card_db(factory), "factory_band_end_hz": factory.recording_rate_hz / 4,
+            "ideal_db": above(ideal, 1.125 * recording_hz / 4)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['piece']:32s} {r['liquidsky_db']:10.2f} {r['saw_db']:8.2f} {r['fluidsynth_fx_db']:9.2f}")
     print(f"\nhold's images: sampled piano an octave down (band ends {images['band_end_hz']:.0f} Hz), "
           f"energy above {images['cut_hz']:.0f} Hz: card {images['card_db']:.1f} dB, "
-          f"band-limited resampling {images['ideal_db']:.1f} dB")
+          f"band-limited resampling {images['ideal_db']:.1f} dB; factory grand-piano (band ends "
+          f"{images['factory_band_end_hz']:.0f} Hz, its filter on; above an eighth more) "
+          f"{images['factory_db']:.1f} dB")
     return 0
 
 
