@@ -135,32 +135,35 @@ class VoiceSet:
         return self._voices[name], note
 
 
-# Factory voices for each program, family by family (comments give the GM families).
+# Factory voices for each program, family by family (comments give the GM families). Recorded
+# instruments (sampled from FluidR3_GM by the build) where a recording exists; the modelled and Page 4
+# voices for the synth families, effects, bells and what FluidR3 has no better sound for.
 _DEFAULT_PROGRAMS = (
     # 0-7 piano: grand, bright, electric grand, honky-tonk, two electric pianos, harpsichord, clavinet
-    "piano", "piano", "piano", "piano", "tine-piano", "tine-piano", "harpsichord", "harpsichord",
+    "grand-piano", "bright-piano", "electric-grand", "honky-tonk", "electric-piano", "fm-piano", "clavecin",
+    "harpsichord",
     # 8-15 chromatic percussion: celesta, glockenspiel, music box, vibraphone, marimba, xylophone,
     # tubular bells, dulcimer
-    "celesta", "celesta", "music-box", "glass", "marimba", "marimba", "sonnerie-bells", "harpsichord",
+    "celesta", "glockenspiel", "music-box", "vibraphone", "marimba", "marimba", "sonnerie-bells", "clavecin",
     # 16-23 organ: drawbar, percussive, rock, church, reed organ, accordion, harmonica, tango accordion
-    "drawbar-organ", "drawbar-organ", "drawbar-organ", "church-organ", "church-organ", "reed", "reed", "reed",
+    "drawbar-organ", "rock-organ", "rock-organ", "pipe-organ", "accordion", "accordion", "accordion",
+    "accordion",
     # 24-31 guitar: nylon, steel, jazz, clean, muted, overdriven, distortion, harmonics
-    "nylon-guitar", "nylon-guitar", "nylon-guitar", "nylon-guitar", "nylon-guitar", "pulse-lead", "pulse-lead",
-    "celesta",
+    "classical-guitar", "steel-guitar", "jazz-guitar", "clean-guitar", "clean-guitar", "overdrive-guitar",
+    "distortion-guitar", "clean-guitar",
     # 32-39 bass: acoustic, finger, pick, fretless, two slaps, two synth basses
-    "finger-bass", "finger-bass", "finger-bass", "finger-bass", "finger-bass", "finger-bass", "synth-bass",
+    "acoustic-bass", "fingered-bass", "picked-bass", "fretless-bass", "slap-bass", "slap-bass", "analog-bass",
     "synth-bass",
     # 40-47 strings: violin, viola, cello, contrabass, tremolo, pizzicato, harp, timpani
-    "baroque-violin", "gamba", "gamba", "gamba", "string-ensemble", "nylon-guitar", "nylon-guitar", "timpani",
+    "violin", "viola", "cello", "contrabass", "tremolo-strings", "pizzicato", "harp", "kettle-drum",
     # 48-55 ensemble: two string ensembles, two synth strings, choir aahs, voice oohs, synth voice, orchestra hit
-    "string-ensemble", "string-ensemble", "warm-pad", "warm-pad", "aah-choir", "vox-pad", "vox-pad",
-    "orchestra-hit",
-    # 56-63 brass
-    "brass", "brass", "brass", "brass", "brass", "brass", "brass", "brass",
-    # 64-71 reed
-    "reed", "reed", "reed", "reed", "reed", "reed", "reed", "reed",
+    "strings", "slow-strings", "warm-pad", "string-ensemble", "choir-aah", "voice-ooh", "vox-pad", "orch-hit",
+    # 56-63 brass: trumpet, trombone, tuba, muted trumpet, French horn, section, two synth brasses
+    "trumpet", "trombone", "tuba", "muted-trumpet", "french-horn", "brass-section", "brass", "brass",
+    # 64-71 reed: four saxophones, oboe, English horn, bassoon, clarinet
+    "soprano-sax", "alto-sax", "tenor-sax", "tenor-sax", "oboe", "oboe", "bassoon", "clarinet",
     # 72-79 pipe: piccolo, flute, recorder, pan flute, blown bottle, shakuhachi, whistle, ocarina
-    "flute", "flute", "flute", "calliope", "calliope", "calliope", "flute", "flute",
+    "piccolo", "concert-flute", "recorder", "pan-flute", "calliope", "pan-flute", "piccolo", "recorder",
     # 80-87 synth lead: square, sawtooth, calliope, chiff, charang, voice, fifths, bass + lead
     "square", "saw", "calliope", "flute", "pulse-lead", "vox-pad", "pulse-lead", "synth-bass",
     # 88-95 synth pad: new age, warm, polysynth, choir, bowed, metallic, halo, sweep
@@ -168,32 +171,34 @@ _DEFAULT_PROGRAMS = (
     # 96-103 synth effects: rain, soundtrack, crystal, atmosphere, brightness, goblins, echoes, sci-fi
     "wind", "saucer-drone", "glass", "martian-choir", "halo-pad", "martian-choir", "saucer-drone", "saucer-drone",
     # 104-111 ethnic: sitar, banjo, shamisen, koto, kalimba, bag pipe, fiddle, shanai
-    "harpsichord", "nylon-guitar", "nylon-guitar", "nylon-guitar", "music-box", "reed", "baroque-violin", "reed",
+    "steel-guitar", "steel-guitar", "clavecin", "harp", "music-box", "oboe", "violin", "oboe",
     # 112-119 percussive: tinkle bell, agogo, steel drums, woodblock, taiko, melodic tom, synth drum,
     # reverse cymbal
-    "celesta", "glass", "marimba", "rim-click", "tom", "tom", "tom", "tam-tam",
+    "celesta", "cowbell", "marimba", "woodblock", "tom-low", "tom-high", "tom", "tam-tam",
     # 120-127 sound effects: fret noise, breath, seashore, bird, telephone, helicopter, applause, gunshot
     "finger-snap", "wind", "wind", "flute", "pulse-lead", "saucer-drone", "wind", "snare",
 )
 
-# Drum key -> (voice, note). Toms and hand drums are one tom voice (root A2 = 45) played at
-# rising notes; cymbals, wood and bells likewise move around their voices' roots. Keys 27-34 and
-# 82-87 are the GS / GM2 additions, so files written for those play too.
+# Drum key -> (voice, note). The recorded GM kit (FluidR3's standard kit, each sample taken at the key
+# it is recorded for) plays at its own key; keys with no recording of their own play a near one moved
+# around its root, as a CMI owner spread one sample over several keys. Keys 27-34 and 82-87 are the
+# GS / GM2 additions, so files written for those play too.
 _DEFAULT_DRUMS = {
-    27: ("rim-click", 98), 28: ("clap", 67), 29: ("finger-snap", 60), 30: ("finger-snap", 55),
-    31: ("rim-click", 100), 32: ("rim-click", 105), 33: ("rim-click", 93), 34: ("glass", 96),
-    35: ("bass-drum", 29), 36: ("bass-drum", 31), 37: ("rim-click", 93), 38: ("snare", 54), 39: ("clap", 60),
-    40: ("snare", 57), 41: ("tom", 38), 42: ("closed-hat", 60), 43: ("tom", 40), 44: ("closed-hat", 57),
-    45: ("tom", 43), 46: ("open-hat", 60), 47: ("tom", 45), 48: ("tom", 48), 49: ("cymbal", 60),
-    50: ("tom", 50), 51: ("cymbal", 55), 52: ("cymbal", 64), 53: ("glass", 88), 54: ("open-hat", 65),
-    55: ("cymbal", 67), 56: ("rim-click", 81), 57: ("cymbal", 62), 58: ("open-hat", 53), 59: ("cymbal", 57),
-    60: ("tom", 57), 61: ("tom", 54), 62: ("tom", 53), 63: ("tom", 52), 64: ("tom", 49),
-    65: ("tom", 55), 66: ("tom", 51), 67: ("glass", 79), 68: ("glass", 76), 69: ("closed-hat", 67),
-    70: ("closed-hat", 70), 71: ("flute", 96), 72: ("flute", 91), 73: ("clap", 65), 74: ("clap", 57),
-    75: ("rim-click", 100), 76: ("rim-click", 95), 77: ("rim-click", 90), 78: ("tom", 62), 79: ("tom", 59),
-    80: ("glass", 96), 81: ("glass", 91),
-    82: ("closed-hat", 64), 83: ("open-hat", 70), 84: ("glass", 98), 85: ("rim-click", 88), 86: ("tom", 36),
-    87: ("tom", 34),
+    27: ("rim-click", 98), 28: ("hand-clap", 41), 29: ("finger-snap", 60), 30: ("finger-snap", 55),
+    31: ("side-stick", 39), 32: ("rim-click", 105), 33: ("rim-click", 93), 34: ("ride-bell", 58),
+    35: ("deep-kick", 35), 36: ("kick", 36), 37: ("side-stick", 37), 38: ("acoustic-snare", 38),
+    39: ("hand-clap", 39), 40: ("electric-snare", 40), 41: ("tom-low", 41), 42: ("hihat-closed", 42),
+    43: ("tom-low", 43), 44: ("hihat-pedal", 44), 45: ("tom-low", 45), 46: ("hihat-open", 46),
+    47: ("tom-low", 47), 48: ("tom-high", 48), 49: ("crash", 49), 50: ("tom-high", 50), 51: ("ride", 51),
+    52: ("china", 52), 53: ("ride-bell", 53), 54: ("tambourine", 54), 55: ("splash", 55), 56: ("cowbell", 56),
+    57: ("crash", 51), 58: ("cowbell", 50), 59: ("ride", 49), 60: ("bongo", 60), 61: ("bongo", 57),
+    62: ("conga", 64), 63: ("conga", 63), 64: ("conga", 59), 65: ("tom-high", 57), 66: ("tom-high", 53),
+    67: ("cowbell", 63), 68: ("cowbell", 60), 69: ("tambourine", 58), 70: ("tambourine", 62),
+    71: ("flute", 96), 72: ("flute", 91), 73: ("woodblock", 72), 74: ("woodblock", 68),
+    75: ("woodblock", 79), 76: ("woodblock", 76), 77: ("woodblock", 72), 78: ("conga", 68), 79: ("conga", 65),
+    80: ("triangle", 84), 81: ("triangle", 81),
+    82: ("tambourine", 66), 83: ("ride-bell", 65), 84: ("triangle", 86), 85: ("side-stick", 44),
+    86: ("conga", 52), 87: ("conga", 50),
 }
 
 # The GS / GM2 names of the keys around General MIDI Level 1's 35-81.

@@ -17,6 +17,9 @@ A recipe (one table of seeds/voices.toml) names a method and gives its numbers. 
     additive       harmonic tones with their own spectra and envelopes, plus noise (organ pipes,
                    calliope, the orchestra hit)
     fm             two-operator frequency modulation (synth bass, textures)
+    soundfont      a recording: one SoundFont preset's own sample for a key (FluidR3_GM by default,
+                   Debian's fluid-soundfont-gm), tuned to the root key, its loop unrolled so the
+                   capture can choose a loop on whole segments (see `soundfont_source`)
 
 Everything here is float64 numpy/scipy with fixed seeds, so a recipe always gives the same sound;
 the 8-bit capture then absorbs any last-bit difference between machines.
@@ -25,6 +28,7 @@ the 8-bit capture then absorbs any last-bit difference between machines.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -32,7 +36,9 @@ from scipy import signal as sps
 
 from synth import hardware as hw
 from synth.library import page4
-from synth.library.capture import Capture, CaptureSettings, capture, loop_pitch_hz, quantise_zero_sum
+from synth.library.capture import (
+    MAX_RATIO_DENOMINATOR, Capture, CaptureSettings, capture, loop_pitch_hz, quantise_zero_sum,
+)
 from synth.units import midi_to_hz, parse_note
 from synth.voice import Voice
 
@@ -598,7 +604,47 @@ METHODS: dict[str, Callable[[Mapping, float, float, int], np.ndarray]] = {
     "additive": additive,
     "fm": fm,
 }
-ALL_METHODS = ("page4", *METHODS)
+ALL_METHODS = ("page4", *METHODS, "soundfont")
+FLUIDR3_PATH = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # Debian fluid-soundfont-gm, MIT (see FluidR3-LICENSE)
+
+
+def soundfont_source(source: Mapping, root_key: int, recording_rate_hz: float) -> tuple[np.ndarray, float]:
+    """(signal, rate) of a SoundFont preset's sample for `source["key"]`, pitched to sound as root_key.
+
+    The rate returned is the sample's own rate moved by its pitch correction, its zones' tuning and
+    the distance from its root to root_key, so that capturing it at the recording rate puts the note
+    on root_key, rounded to a ratio to recording_rate_hz that the capture's polyphase resampler takes
+    (a fraction of a cent). A looped sample has its loop repeated to fill the wave RAM: the capture
+    then looks for its own loop on whole segments in a stretch that repeats exactly.
+    """
+    from synth.library.soundfont import open_soundfont
+
+    path = str(source.get("soundfont", FLUIDR3_PATH))
+    key = int(source.get("key", root_key))
+    s = open_soundfont(path).sample_for(int(source["program"]), int(source.get("bank", 0)), key,
+                                        int(source.get("velocity", 100)))
+    cents = s.pitch_correction_cents + 100.0 * (root_key - s.root_key)
+    exact_hz = s.rate_hz * 2.0 ** (cents / 1200.0)
+    ratio = Fraction(recording_rate_hz / exact_hz).limit_denominator(MAX_RATIO_DENOMINATOR)
+    rate_hz = recording_rate_hz / float(ratio)
+    n_seconds = hw.WAVE_RAM_SAMPLES / recording_rate_hz
+    x = s.samples.astype(np.float64) * float(source.get("gain", 1.0))
+    # The silence a recording starts with is not kept (Page 8's start point on the first sound):
+    # everything before the first sample within trim_db (default 60 dB) of the peak, so a drum
+    # speaks on its frame.
+    floor = 10.0 ** (-abs(float(source.get("trim_db", 60.0))) / 20.0)
+    lead = int(np.argmax(np.abs(x) > floor * np.max(np.abs(x)))) if x.size and np.any(x) else 0
+    x = x[lead:]
+    loop = None if s.loop is None else (s.loop[0] - lead, s.loop[1] - lead)
+    n = int(math.ceil(n_seconds * rate_hz)) + 64
+    if loop is not None and loop[0] >= 0 and loop[1] - loop[0] >= 8:
+        a, b = loop
+        head, cycle = x[:a], x[a:b]
+        reps = max(1, int(math.ceil((n - a) / cycle.size)))
+        x = np.concatenate([head, np.tile(cycle, reps)])
+    if x.size < n:
+        x = np.concatenate([x, np.zeros(n - x.size)])
+    return x[:n], rate_hz
 
 
 # --- a recipe into a Voice -------------------------------------------------------------------------
@@ -612,6 +658,10 @@ def source_signal(recipe: Mapping, defaults: Mapping | None = None) -> tuple[np.
     """(signal, source rate) of a Mode 4 recipe, before capture."""
     defaults = defaults or {}
     method = recipe.get("method")
+    if method == "soundfont":
+        cap = recipe.get("capture", {})
+        recording_hz = float(cap.get("recording_rate_hz", defaults.get("recording_rate_hz", 30_200.0)))
+        return soundfont_source(recipe.get("source", {}), _root_key(cap.get("root_key", 60)), recording_hz)
     if method not in METHODS:
         raise RecipeError(f"voice {recipe.get('name')!r}: unknown method {method!r} (known: {', '.join(ALL_METHODS)})")
     cap = recipe.get("capture", {})
@@ -657,6 +707,16 @@ def _meta(recipe: Mapping) -> dict:
     if "pitch_settled_s" in recipe:
         meta["pitch_settled_s"] = float(recipe["pitch_settled_s"])
     return meta
+
+
+def _source_text(recipe: Mapping, settings: CaptureSettings) -> str:
+    at = f"captured at {settings.recording_rate_hz / 1000:g} kHz, 8-bit"
+    if recipe["method"] != "soundfont":
+        return f"{recipe['method']} model, {at}"
+    src = recipe.get("source", {})
+    key = src.get("key", recipe.get("capture", {}).get("root_key", 60))
+    return (f"FluidR3_GM (MIT) preset {int(src.get('bank', 0))}:{int(src['program'])} key {key} "
+            f"velocity {int(src.get('velocity', 100))}, {at}")
 
 
 def voice_from_recipe(recipe: Mapping, defaults: Mapping | None = None) -> Voice:
@@ -713,7 +773,7 @@ def voice_from_recipe(recipe: Mapping, defaults: Mapping | None = None) -> Voice
             loop_start_segment=cap.loop_start_segment,
             loop_end_segment=cap.loop_end_segment,
             role=role,
-            source=f"{method} model, captured at {settings.recording_rate_hz / 1000:g} kHz, 8-bit",
+            source=_source_text(recipe, settings),
             meta=meta,
             **params,
         )

@@ -1,11 +1,14 @@
 """SoundFont 2 files as a sampling source: presets, and the sample a preset plays for a key.
 
 A small reader of the RIFF structure (SoundFont 2.04 specification, sections 5-8) rather than a
-library: sf2utils, the reader PyPI offers, loads the whole sample chunk into memory on opening
-(140 MB for FluidR3_GM), reports bad files as assorted tracebacks and has not been released since
-2020. What the toolkit needs is small: the hydra (phdr, pbag, pgen, inst, ibag, igen, shdr), the
-zone lookup for (key, velocity) and one sample's bytes, read by seeking to them. SF3 files (samples
-compressed as Ogg Vorbis, sample type bit 0x10) are decoded by libsndfile through soundfile.
+library. sf2utils 1.0.0, the reader PyPI offers, was checked: it seeks past the sample chunk as this
+reader does (FluidR3_GM opens in about 25 ms), but it is GPL-3.0-or-later (its metadata; its classifier
+says LGPL-3.0-or-later) where liquidsky is MIT, it logs a damaged file as warnings and then fails with
+an unrelated exception (a truncated RIFF gives "TypeError: object of type 'NoneType' has no len()"),
+it leaves the combination of preset and instrument zones for a (key, velocity) to the caller, and it
+does not decode SF3. What the toolkit needs is small: the hydra (phdr, pbag, pgen, inst, ibag, igen,
+shdr), the zone lookup for (key, velocity) and one sample's bytes, read by seeking to them. SF3 files
+(samples compressed as Ogg Vorbis, sample type bit 0x10) are decoded by libsndfile through soundfile.
 
 Every problem with a file is a SoundFontError, one line naming the file and what is wrong.
 """

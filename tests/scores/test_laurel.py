@@ -195,5 +195,7 @@ def test_the_opening_bars_render_loud_enough_and_unclipped(score):
     audio, _ = synth.render(to_midi(eight_bars))
     peak_db = 20 * np.log10(np.max(np.abs(audio)))
     rms_db = 20 * np.log10(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
-    assert -12.0 < peak_db < 0.0
+    # The recorded grand piano (FluidR3, its attack at full scale, velocity squared as the card scales
+    # it) peaks about 13.5 dB under full scale in these bars; the modelled piano was a little louder.
+    assert -15.0 < peak_db < 0.0
     assert rms_db > -40.0

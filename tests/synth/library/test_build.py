@@ -1,17 +1,20 @@
 """Growing the factory voices from seeds/voices.toml, and the committed voice files kept up to date."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from synth.library import build
 from synth.library.builtin import builtin_voices
-from synth.library.recipes import RecipeError
+from synth.library.recipes import FLUIDR3_PATH, RecipeError
 from synth.voicefile import load_voice, voice_to_bytes
 
 pytestmark = [
     pytest.mark.skipif(not build.RECIPES_PATH.is_file(), reason="the recipes are in the source tree only"),
     pytest.mark.skipif(build.tomllib is None, reason="reading TOML needs Python 3.11 or tomli"),
+    # the recorded voices are grown from Debian's fluid-soundfont-gm
+    pytest.mark.skipif(not Path(FLUIDR3_PATH).is_file(), reason="needs Debian's fluid-soundfont-gm"),
 ]
 
 

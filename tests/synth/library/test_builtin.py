@@ -8,6 +8,7 @@ import pytest
 from synth import hardware as hw
 from synth.library.builtin import builtin_voices
 from synth.library.capture import seam_costs
+from synth.library.sampling import MIN_RATE_HZ
 
 VOICES = builtin_voices()
 IIX = hw.PROFILES["iix"]
@@ -60,7 +61,9 @@ def test_voice_fits_the_iix_ram_as_8_bit_levels_near_full_scale(name):
     assert v.wave.shape == (IIX.wave_ram_samples,) and v.wave.size * v.bits // 8 == 16_384
     assert v.wave.min() >= -128 and v.wave.max() <= 127
     assert np.max(np.abs(v.wave)) == 127  # captured to full scale: the 8 bits are all used
-    assert v.recording_rate_hz == pytest.approx(IIX.recording_rate_hz, rel=0.01)  # within 17 cents of tuning
+    # Recorded at most at the IIx's 30.2 kHz (tuned by the rate, within 17 cents above it); long sounds
+    # at a lower rate, as Page 8 records them to fit the RAM, never below the card's lowest clock.
+    assert MIN_RATE_HZ <= v.recording_rate_hz <= IIX.recording_rate_hz * 1.01
 
 
 @pytest.mark.parametrize("name", VOICES)
