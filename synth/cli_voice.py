@@ -230,11 +230,11 @@ def _gm_uses() -> tuple[dict[str, list[int]], dict[str, list[int]]]:
 
 
 def _origin(name: str) -> str:
-    from synth.library.catalog import factory_voices
+    from synth.library.catalog import factory_instruments, factory_voices
 
-    if name in factory_voices():
+    if name in factory_voices() or name in factory_instruments():
         return "factory"
-    return "file" if name.endswith(".cmv") else "user"
+    return "file" if name.endswith((".cmv", ".toml")) else "user"
 
 
 def _ramp_ms(timer: int) -> float:
@@ -298,7 +298,7 @@ def voice_facts(voice) -> dict:
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
-    from synth.library.catalog import all_voices
+    from synth.library.catalog import all_instruments, all_voices
 
     voices, errors = all_voices()
     programs, drums = _gm_uses()
@@ -311,6 +311,15 @@ def _cmd_voices(args: argparse.Namespace) -> int:
             "source": voice.source, "gm_programs": sorted(programs.get(name, [])),
             "gm_drum_keys": sorted(drums.get(name, [])),
         })
+    for name, instrument in all_instruments(errors).items():
+        splits = ", ".join(f"{s.describe()} {s.voice.name}" for s in instrument.splits)
+        rows.append({
+            "name": name, "mode": "split", "origin": _origin(name), "role": instrument.description,
+            "source": f"{len(instrument.splits)} splits: {splits}", "gm_programs": sorted(programs.get(name, [])),
+            "gm_drum_keys": [], "splits": _split_facts(instrument),
+        })
+    # factory voices, factory instruments, then the user's voices and instruments
+    rows.sort(key=lambda r: (r["origin"] != "factory", r["mode"] == "split" and r["origin"] != "factory"))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -324,19 +333,50 @@ def _cmd_voices(args: argparse.Namespace) -> int:
     map_width = max(len("GM PROGRAMS"), *(len(m) for m in mapped))
     # On a terminal, long roles are clipped at its edge (one line per voice); piped, nothing is cut.
     columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    lines = [f"{'NAME':<{width}}  MODE  {'FROM':<7}  {'GM PROGRAMS':<{map_width}}  ROLE (SOURCE)"]
+    lines = [f"{'NAME':<{width}}   MODE  {'FROM':<7}  {'GM PROGRAMS':<{map_width}}  ROLE (SOURCE)"]
     for r, text in zip(rows, mapped, strict=True):
         about = r["role"] + (f" ({r['source']})" if r["source"] else "")
-        lines.append(f"{r['name']:<{width}}  {r['mode']:>4}  {r['origin']:<7}  {text:<{map_width}}  {about}")
+        lines.append(f"{r['name']:<{width}}  {r['mode']:>5}  {r['origin']:<7}  {text:<{map_width}}  {about}")
     for line in lines:
         print(line if columns is None or len(line) < columns else line[: columns - 4] + "...")
     return 0
 
 
+def _split_facts(instrument) -> list[dict]:
+    from synth.units import note_name
+
+    return [{"low": note_name(s.low_key), "high": note_name(s.high_key), "low_key": s.low_key,
+             "high_key": s.high_key, "voice": s.voice.name, "root": note_name(s.voice.root_key),
+             "root_key": s.voice.root_key} for s in instrument.splits]
+
+
+def _instrument_info(instrument, as_json: bool) -> int:
+    programs, _ = _gm_uses()
+    facts = {"name": instrument.name, "origin": _origin(instrument.name), "instrument": True,
+             "description": instrument.description, "splits": _split_facts(instrument),
+             "gm_programs": sorted(programs.get(instrument.name, []))}
+    if as_json:
+        print(json.dumps(facts, indent=2))
+        return 0
+    print(f"{instrument.name}: an instrument of {len(instrument.splits)} key splits"
+          + (f", {instrument.description}" if instrument.description else ""))
+    width = max(len(f"{s['low']}-{s['high']}") for s in facts["splits"])
+    for s in facts["splits"]:
+        keys = f"{s['low']}-{s['high']}"
+        print(f"  {keys:<{width}}  {s['voice']} (root {s['root']}: clocked from it)")
+    if facts["gm_programs"]:
+        print(f"  General MIDI: programs {_ranges(facts['gm_programs'])}")
+    print("  a key outside every split plays the nearest one")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
+    from synth.instrument import Instrument
     from synth.library.catalog import find_voice
 
     voice = find_voice(args.name)
+    if isinstance(voice, Instrument):
+        return _instrument_info(voice, args.json)
     facts = voice_facts(voice)
     if args.json:
         print(json.dumps(facts, indent=2))
@@ -383,9 +423,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from synth.library.catalog import find_voice
+    from synth.library.catalog import find_single_voice
 
-    voice = find_voice(args.name)
+    voice = find_single_voice(args.name, "voice show")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -399,13 +439,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from synth.library import user
-    from synth.library.catalog import factory_voices
+    from synth.library.catalog import factory_instruments, factory_voices
     from synth.library.page8 import DEFAULT_RATE_HZ, import_recording
     from synth.units import note_name
 
     name = user.check_name(args.name)
-    if name in factory_voices():
-        raise VoiceCommandError(f"--name {name}: a factory voice has that name; choose another")
+    if name in factory_voices() or name in factory_instruments():
+        raise VoiceCommandError(f"--name {name}: a factory voice or instrument has that name; choose another")
     target = user.user_voice_path(name)
     if target.exists() and not args.force:
         raise VoiceCommandError(f"{target}: a user voice {name!r} exists already (--force replaces it)")
@@ -458,9 +498,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     import numpy as np
     import soundfile as sf
 
-    from synth.library.catalog import find_voice
+    from synth.library.catalog import find_single_voice
 
-    voice = find_voice(args.name)
+    voice = find_single_voice(args.name, "voice export")
     out = args.output
     flac = out.lower().endswith(".flac")
     if voice.bits == 8:

@@ -12,6 +12,7 @@ import numpy as np
 from synth import blep, card
 from synth import hardware as hw
 from synth.allocator import Allocator
+from synth.instrument import Instrument
 from synth.units import db_to_gain, midi_to_hz
 from synth.voice import Voice
 
@@ -284,6 +285,8 @@ class Engine:
             voice, play_note = found
         else:
             voice, play_note = self._melodic_voice(ch.program, channel), key
+            if isinstance(voice, Instrument):  # a key split: the key's voice, clocked from its own root
+                voice = voice.voice_for_key(key)
         # A steal counts when every card holds a key down (or under the pedal); taking a card whose
         # note is only ringing out in its release is ordinary voice reuse, as `liquidsky info` counts.
         all_held = all(self._alloc.state(k) in ("held", "sustained") for k in range(self.n_cards))

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
 
-from synth.library.builtin import builtin_voices
+from synth.library.builtin import builtin_instruments, builtin_voices
 from synth.voice import Voice
 
 # General MIDI Level 1 program names, 0-based (the spec numbers them 1-128).
@@ -140,7 +140,7 @@ class VoiceSet:
 # voices for the synth families, effects, bells and what FluidR3 has no better sound for.
 _DEFAULT_PROGRAMS = (
     # 0-7 piano: grand, bright, electric grand, honky-tonk, two electric pianos, harpsichord, clavinet
-    "grand-piano", "bright-piano", "electric-grand", "honky-tonk", "electric-piano", "fm-piano", "clavecin",
+    "grand-piano-split", "bright-piano", "electric-grand", "honky-tonk", "electric-piano", "fm-piano", "clavecin",
     "harpsichord",
     # 8-15 chromatic percussion: celesta, glockenspiel, music box, vibraphone, marimba, xylophone,
     # tubular bells, dulcimer
@@ -157,7 +157,7 @@ _DEFAULT_PROGRAMS = (
     # 40-47 strings: violin, viola, cello, contrabass, tremolo, pizzicato, harp, timpani
     "violin", "viola", "cello", "contrabass", "tremolo-strings", "pizzicato", "harp", "kettle-drum",
     # 48-55 ensemble: two string ensembles, two synth strings, choir aahs, voice oohs, synth voice, orchestra hit
-    "strings", "slow-strings", "warm-pad", "string-ensemble", "choir-aah", "voice-ooh", "vox-pad", "orch-hit",
+    "string-section", "slow-strings", "warm-pad", "string-ensemble", "choir", "voice-ooh", "vox-pad", "orch-hit",
     # 56-63 brass: trumpet, trombone, tuba, muted trumpet, French horn, section, two synth brasses
     "trumpet", "trombone", "tuba", "muted-trumpet", "french-horn", "brass-section", "brass", "brass",
     # 64-71 reed: four saxophones, oboe, English horn, bassoon, clarinet
@@ -211,5 +211,5 @@ GM_EXTRA_DRUM_NAMES = {
 
 @cache
 def default_voice_set() -> VoiceSet:
-    """The factory voices with every GM program and drum keys 27-87 mapped (built once)."""
-    return VoiceSet(builtin_voices(), dict(enumerate(_DEFAULT_PROGRAMS)), _DEFAULT_DRUMS)
+    """The factory voices and instruments with every GM program and drum keys 27-87 mapped (built once)."""
+    return VoiceSet({**builtin_voices(), **builtin_instruments()}, dict(enumerate(_DEFAULT_PROGRAMS)), _DEFAULT_DRUMS)

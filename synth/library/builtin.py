@@ -25,3 +25,24 @@ def builtin_voices() -> dict[str, Voice]:
         name: voice_from_bytes((folder / f"{name}{SUFFIX}").read_bytes(), name=f"factory voice {name}{SUFFIX}")
         for name in names
     }
+
+
+@cache
+def builtin_instruments() -> dict:
+    """Every factory instrument (key splits over factory voices, `factory/NAME.toml`) by name; shared."""
+    from synth.instrument import InstrumentError, load_instrument
+
+    folder = resources.files(FACTORY_PACKAGE)
+    voices = builtin_voices()
+
+    def factory_voice(name: str, where: str) -> Voice:
+        if name not in voices:
+            raise InstrumentError(f"{where}voice: {name!r} is not a factory voice")
+        return voices[name]
+
+    found = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            with resources.as_file(entry) as path:
+                found[entry.name[: -len(".toml")]] = load_instrument(path, factory_voice)
+    return found

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from synth.gm import VoiceSet, default_voice_set
+from synth.instrument import SUFFIX as INSTRUMENT_SUFFIX
+from synth.instrument import Instrument, InstrumentError, Sound, load_instrument
 from synth.library import user
-from synth.library.builtin import builtin_voices
+from synth.library.builtin import builtin_instruments, builtin_voices
 from synth.voice import Voice
 from synth.voicefile import SUFFIX, VoiceFileError, load_voice
 
@@ -27,11 +29,31 @@ def factory_voices() -> dict[str, Voice]:
     return builtin_voices()
 
 
+def factory_instruments() -> dict[str, Instrument]:
+    """The instruments (key splits over factory voices) that come with liquidsky, by name (shared)."""
+    return builtin_instruments()
+
+
+def user_instrument_names() -> list[str]:
+    """The instruments in the user's voice folder (NAME.toml beside NAME.cmv voices)."""
+    folder = user.voice_dir()
+    return sorted(p.stem for p in folder.glob(f"*{INSTRUMENT_SUFFIX}")) if folder.is_dir() else []
+
+
+def _load_instrument(path: str | os.PathLike) -> Instrument:
+    try:
+        return load_instrument(path, lambda name, where: _find_voice_only(name, where))
+    except InstrumentError as e:
+        raise CatalogError(str(e)) from None
+
+
 def voice_names() -> list[str]:
-    """Every voice name a command accepts: the factory's, then the user's (a user voice named like a
-    factory voice is hidden by it)."""
-    factory = factory_voices()
-    return [*factory, *(name for name in user.user_voice_names() if name not in factory)]
+    """Every voice and instrument name a command accepts: the factory's voices and instruments, then
+    the user's (a user voice or instrument named like a factory one is hidden by it)."""
+    factory = [*factory_voices(), *factory_instruments()]
+    known = set(factory)
+    mine = [n for n in (*user.user_voice_names(), *user_instrument_names()) if n not in known]
+    return [*factory, *dict.fromkeys(mine)]
 
 
 def _unknown(name: str, where: str) -> CatalogError:
@@ -40,11 +62,28 @@ def _unknown(name: str, where: str) -> CatalogError:
     return CatalogError(f"{where}unknown voice {name!r}: {hint}")
 
 
-def find_voice(name: str, where: str = "") -> Voice:
-    """The voice called `name`: a factory voice, else a user voice, else a .cmv file at that path.
+def find_voice(name: str, where: str = "") -> Sound:
+    """The voice or instrument called `name`: a factory voice or instrument, else the user's, else a
+    .cmv voice or .toml instrument file at that path.
 
     `where` starts the error message (say "map.toml: "), so the user knows which input named it.
     """
+    factory = factory_instruments()
+    if name in factory and name not in factory_voices():
+        return factory[name]
+    try:
+        return _find_voice_only(name, where)
+    except CatalogError:
+        pass
+    if name in user_instrument_names():
+        return _load_instrument(user.voice_dir() / f"{name}{INSTRUMENT_SUFFIX}")
+    if name.endswith(INSTRUMENT_SUFFIX) and os.path.isfile(name):
+        return _load_instrument(name)
+    raise _unknown(name, where)
+
+
+def _find_voice_only(name: str, where: str = "") -> Voice:
+    """The voice (not an instrument) called `name`: factory, the user's, or a .cmv file."""
     factory = factory_voices()
     if name in factory:
         return factory[name]
@@ -56,6 +95,16 @@ def find_voice(name: str, where: str = "") -> Voice:
     raise _unknown(name, where)
 
 
+def find_single_voice(name: str, what: str = "") -> Voice:
+    """A voice by name for what only a voice can do (edit it, export it): an instrument is refused."""
+    found = find_voice(name)
+    if isinstance(found, Instrument):
+        splits = ", ".join(f"{s.describe()} {s.voice.name}" for s in found.splits)
+        raise CatalogError(f"{name!r} is an instrument of {len(found.splits)} splits ({splits}); "
+                           f"{what or 'this'} takes one of its voices")
+    return found
+
+
 def all_voices() -> tuple[dict[str, Voice], list[VoiceFileError]]:
     """Every factory and user voice by name, and an error for each user file that does not load."""
     voices = dict(factory_voices())
@@ -63,6 +112,21 @@ def all_voices() -> tuple[dict[str, Voice], list[VoiceFileError]]:
     for name, voice in mine.items():
         voices.setdefault(name, voice)
     return voices, errors
+
+
+def all_instruments(errors: list | None = None) -> dict[str, Instrument]:
+    """Every factory and user instrument by name; a user file that does not load is added to `errors`."""
+    found = dict(factory_instruments())
+    for name in user_instrument_names():
+        if name in found:
+            continue
+        try:
+            found[name] = _load_instrument(user.voice_dir() / f"{name}{INSTRUMENT_SUFFIX}")
+        except CatalogError as e:
+            if errors is None:
+                raise
+            errors.append(e)
+    return found
 
 
 # --- choosing voices per channel ------------------------------------------------------------------
@@ -99,8 +163,9 @@ class ChannelVoiceSet:
     def voice(self, name: str) -> Voice:
         return self.base.voice(name)
 
-    def melodic(self, program: int, channel: int | None = None) -> Voice:
-        """The voice for a program (0-127) on a melodic channel (0-based; None: by program alone)."""
+    def melodic(self, program: int, channel: int | None = None) -> Sound:
+        """The voice or instrument for a program (0-127) on a melodic channel (0-based; None: by
+        program alone); the engine asks an instrument which of its voices plays the key."""
         found = self.channel_voices.get(channel) if channel is not None else None
         return found if found is not None else self.base.melodic(program)
 
@@ -243,9 +308,9 @@ def voice_set(
     voices: dict[str, Voice] = {name: base.voice(name) for name in base.names()}
     programs = dict(base.program_map)
     drums = dict(base.drum_map)
-    chosen: dict[int, Voice] = {}
+    chosen: dict[int, Sound] = {}
 
-    def get(name: str, where: str) -> Voice:
+    def get(name: str, where: str) -> Sound:
         found = voices.get(name) or find_voice(name, where)
         voices[found.name] = found
         return found
@@ -257,6 +322,8 @@ def voice_set(
             programs[program] = get(name, where).name
         for key, (name, note) in pm.drums.items():
             found = get(name, where)
+            if isinstance(found, Instrument):
+                raise CatalogError(f"{where}drum key {key}: {name!r} is an instrument; a drum key plays one voice")
             drums[key] = (found.name, found.root_key if note is None else note)
         for channel, name in pm.channels.items():
             chosen[channel] = get(name, where)

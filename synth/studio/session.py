@@ -165,7 +165,10 @@ class StudioSession:
         if name not in catalog.voice_names():
             raise StudioError(f"unknown voice {name!r}")
         with self.lock:
-            voice = catalog.find_voice(name)
+            try:
+                voice = catalog.find_single_voice(name, "the pages")
+            except catalog.CatalogError as e:
+                raise StudioError(str(e)) from None
             self.set_voice(voice)
             self.profile = profile_of(voice)
             self.volume = np.ones(page4.N_SEGMENTS)

@@ -17,6 +17,7 @@ from synth.cli import main
 from synth.gm import default_voice_set
 from synth.library import user
 from synth.library.builtin import builtin_voices
+from synth.library.catalog import factory_instruments
 from synth.voice import single_cycle_voice
 
 FACTORY = builtin_voices()
@@ -67,13 +68,17 @@ def _song(path, channel: int, note: int = 57, seconds: float = 0.5) -> str:
 def test_voices_json_lists_every_factory_voice_with_its_programs(capsys):
     assert main(["voices", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows] == list(FACTORY)
+    instruments = factory_instruments()
+    assert [r["name"] for r in rows] == [*FACTORY, *instruments]
     by_name = {r["name"]: r for r in rows}
+    for name, instrument in instruments.items():  # an instrument's row names its splits
+        assert by_name[name]["mode"] == "split"
+        assert [s["voice"] for s in by_name[name]["splits"]] == [s.voice.name for s in instrument.splits]
     assert by_name[PROGRAM_1]["gm_programs"] == sorted(p + 1 for p, n in GM.program_map.items() if n == PROGRAM_1)
     assert 1 in by_name[PROGRAM_1]["gm_programs"]
     assert 36 in by_name[KEY_36]["gm_drum_keys"]
     assert sum(len(r["gm_programs"]) for r in rows) == 128
-    assert {r["mode"] for r in rows} <= {1, 4}
+    assert {r["mode"] for r in rows} <= {1, 4, "split"}
     assert all(r["origin"] == "factory" for r in rows)
 
 
@@ -82,7 +87,7 @@ def test_voices_text_has_a_line_per_voice_and_lists_user_voices_after(tmp_path, 
     capsys.readouterr()
     assert main(["voices"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 + len(FACTORY) + 1
+    assert len(lines) == 1 + len(FACTORY) + len(factory_instruments()) + 1
     assert lines[-1].split()[:3] == ["hum", "4", "user"]
 
 
