@@ -171,3 +171,15 @@ def test_voice_export_of_an_instrument_says_to_take_one_of_its_voices(tmp_path, 
     assert main(["voice", "export", "choir", "-o", os.fspath(tmp_path / "c.wav")]) == 2
     err = capsys.readouterr().err.strip()
     assert "'choir' is an instrument of 3 splits" in err and len(err.splitlines()) == 1
+
+
+def test_the_readme_instrument_example_reads_as_documented(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    text = next(block.split("```", 1)[0] for block in readme.split("```toml\n")[1:] if "[[split]]" in block)
+    path = tmp_path / "piano.toml"
+    path.write_text(text)
+    piano = load_instrument(path, catalog.find_voice)
+    assert [(s.voice.name, s.low_key, s.high_key) for s in piano.splits] == [
+        ("grand-piano-low", 21, 54), ("grand-piano", 55, 108)]

@@ -174,7 +174,7 @@ def test_the_readme_map_example_reads_as_documented(tmp_path):
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    text = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    text = next(block.split("```", 1)[0] for block in readme.split("```toml\n")[1:] if "[programs]" in block)
     user.save_user_voice(sampled_voice("hum", np.full(500, 0.5)))
     voices = voice_set(program_map_path=_map(tmp_path, text))
     assert voices.melodic(40).name == "hum" and voices.melodic(0).name == "piano"
