@@ -29,6 +29,7 @@
 /* Per-callback and per-block timings kept for reports: 2**16 entries, 5.8 minutes of 256-frame
  * blocks at 48 kHz; later entries overwrite the oldest. Keep in step with synth/live.py. */
 #define TIMING_SLOTS (1 << 16)
+#define UNDERRUN_SLOTS 64 /* device underruns whose frame is kept */
 
 static PyObject *AudioError;
 
@@ -58,6 +59,7 @@ typedef struct {
     _Atomic uint64_t frames_out;    /* frames given to the device, silence included */
     _Atomic uint64_t empty_calls;   /* callbacks that found too little audio while more was to come */
     _Atomic uint64_t device_underruns; /* callbacks the device flagged as having run dry */
+    uint64_t underrun_frames[UNDERRUN_SLOTS]; /* frames_out when each of the first device underruns came */
     _Atomic uint64_t callbacks;
     _Atomic int drained; /* the producer finished and every block was played */
     /* The audio clock: (frames_played, time) at the last callback's entry, under a sequence lock. */
@@ -86,8 +88,12 @@ static void consume(Ring *r, float *out, uint64_t frames, int underflow)
     uint64_t played = atomic_load_explicit(&r->frames_played, memory_order_relaxed);
     uint64_t done = 0;
 
-    if (underflow)
-        atomic_fetch_add_explicit(&r->device_underruns, 1, memory_order_relaxed);
+    if (underflow) {
+        uint64_t k = atomic_load_explicit(&r->device_underruns, memory_order_relaxed); /* one consumer */
+        if (k < UNDERRUN_SLOTS)
+            r->underrun_frames[k] = atomic_load_explicit(&r->frames_out, memory_order_relaxed);
+        atomic_store_explicit(&r->device_underruns, k + 1, memory_order_release);
+    }
     uint32_t seq = atomic_load_explicit(&r->clock_seq, memory_order_relaxed);
     atomic_store_explicit(&r->clock_seq, seq + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
@@ -364,6 +370,17 @@ static PyObject *Ring_callback_times_ns(Ring *r, PyObject *Py_UNUSED(ignored))
     return PyBytes_FromStringAndSize((const char *)r->callback_ns, (Py_ssize_t)(n * sizeof(int64_t)));
 }
 
+static PyObject *Ring_device_underrun_frames(Ring *r, PyObject *Py_UNUSED(ignored))
+{
+    uint64_t n = load_u64(&r->device_underruns);
+    if (n > UNDERRUN_SLOTS)
+        n = UNDERRUN_SLOTS;
+    PyObject *t = PyTuple_New((Py_ssize_t)n);
+    for (uint64_t k = 0; t != NULL && k < n; k++)
+        PyTuple_SET_ITEM(t, (Py_ssize_t)k, PyLong_FromUnsignedLongLong(r->underrun_frames[k]));
+    return t;
+}
+
 static PyObject *Ring_block_started_ns(Ring *r, PyObject *arg)
 {
     unsigned long long k = PyLong_AsUnsignedLongLong(arg);
@@ -454,6 +471,8 @@ static PyMethodDef Ring_methods[] = {
      "(frames_played, monotonic ns) at the last callback's entry, or None before the first."},
     {"callback_times_ns", (PyCFunction)Ring_callback_times_ns, METH_NOARGS,
      "bytes: int64 durations of the last (up to 65536) callbacks."},
+    {"device_underrun_frames", (PyCFunction)Ring_device_underrun_frames, METH_NOARGS,
+     "tuple: frames given to the device before each of the first 64 device underruns."},
     {"block_started_ns", (PyCFunction)Ring_block_started_ns, METH_O,
      "monotonic ns at which block k began to be copied out (of the last 65536)."},
     {"block_first_sample", (PyCFunction)Ring_block_first_sample, METH_O,

@@ -179,6 +179,10 @@ def _summary(report, device, recorded: str | None, n_dropped: int = 0) -> str:
             f"on {device.name} ({device.hostapi}): {report.underruns} underrun{plural}")
     if report.underruns:
         line += f" ({report.device_underruns} reported by the device, {report.empty_blocks} blocks not ready)"
+        times = getattr(report, "device_underrun_s", ())
+        if times:
+            line += (" [device underruns at " + ", ".join(f"{t:.2f}" for t in times[:8])
+                     + (" ..." if len(times) > 8 else "") + f" s of {report.device_s:.2f} s]")
     if report.notes_stolen:
         line += f", {report.notes_stolen} notes stolen"
     if getattr(report, "late_messages", 0):

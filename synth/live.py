@@ -467,6 +467,8 @@ class PlayReport:
     ring_blocks: int = 0
     render_realtime: bool = False  # the render thread ran at real-time priority
     late_messages: int = 0  # live input that arrived after its frame was rendered
+    device_underrun_s: tuple[float, ...] = ()  # when the first device underruns came, in device time from start
+    device_s: float = 0.0  # how long the device ran, silence included
     interrupted: BaseException | None = None
 
     @property
@@ -754,6 +756,8 @@ class Player:
             n_frames_rendered=self.n_frames_rendered,
             device_underruns=self.device_underruns,
             empty_blocks=self.empty_blocks,
+            device_underrun_s=tuple(f / self.rate_hz for f in self.ring.c.device_underrun_frames()),
+            device_s=self.ring.c.frames_out / self.rate_hz,
             callback_ns=np.frombuffer(self.ring.c.callback_times_ns(), dtype=np.int64).copy(),
             render_ns=self._render_ns[:n_render].copy(),
             output_latency_s=self.output_latency_s,
