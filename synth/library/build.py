@@ -29,9 +29,9 @@ RECIPES_PATH = Path(__file__).resolve().parents[2] / "seeds" / "voices.toml"
 FACTORY_DIR = Path(__file__).resolve().parent / "factory"
 
 
-def load_recipes(path: str | Path = RECIPES_PATH) -> tuple[dict, list[dict]]:
-    """(defaults, recipes) from a recipe file."""
-    path = Path(path)
+def load_recipes(path: str | Path | None = None) -> tuple[dict, list[dict]]:
+    """(defaults, recipes) from a recipe file (default: RECIPES_PATH, seeds/voices.toml)."""
+    path = Path(RECIPES_PATH if path is None else path)
     if tomllib is None:
         raise RecipeError(f"{path}: reading recipes needs Python 3.11 or the tomli package")
     try:
@@ -49,7 +49,7 @@ def load_recipes(path: str | Path = RECIPES_PATH) -> tuple[dict, list[dict]]:
     return data.get("defaults", {}), recipes
 
 
-def build_voices(path: str | Path = RECIPES_PATH) -> dict[str, Voice]:
+def build_voices(path: str | Path | None = None) -> dict[str, Voice]:
     """Every voice of a recipe file, by name, in recipe order."""
     defaults, recipes = load_recipes(path)
     return {r["name"]: voice_from_recipe(r, defaults) for r in recipes}
