@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import mido
 
+from synth.midifile import track_from_events
+
 # 480 ticks per quarter note: divisible by 2, 3, 4, 5, 6, 8, 10, 12, 16 and 32, so triplets, quintuplets and
 # sixty-fourth notes are all whole ticks. Every score of the package and every score read from a file uses it.
 TICKS_PER_BEAT = 480
@@ -294,7 +296,7 @@ def to_midi(score: Score) -> mido.MidiFile:
     for key in score.keys:
         conductor.append((key.tick, 1, mido.MetaMessage("key_signature", key=key.name)))
     conductor.append((score.end, 2, mido.MetaMessage("end_of_track")))
-    midi.tracks.append(_track_from(conductor))
+    midi.tracks.append(track_from_events(conductor))
 
     by_part: dict[str, list[Note]] = defaultdict(list)
     for note in score.notes:
@@ -321,7 +323,7 @@ def to_midi(score: Score) -> mido.MidiFile:
             events.append((start, 3, mido.Message("note_on", channel=ch, note=note.pitch, velocity=note.velocity)))
             events.append((end, 2, mido.Message("note_off", channel=ch, note=note.pitch, velocity=0)))
         events.append((score.end, 4, mido.MetaMessage("end_of_track")))
-        midi.tracks.append(_track_from(events))
+        midi.tracks.append(track_from_events(events))
     return midi
 
 
@@ -341,16 +343,6 @@ def _cut_overlaps(notes: list[Note]) -> Iterator[tuple[int, int, Note]]:
             if i + 1 < len(same_key) and same_key[i + 1].start == n.start:
                 continue  # two notes on one key at one tick sound as one: keep the longest
             yield n.start, end, n
-
-
-def _track_from(events: list[tuple[int, int, mido.BaseMessage]]) -> mido.MidiTrack:
-    events.sort(key=lambda e: (e[0], e[1]))
-    track = mido.MidiTrack()
-    now = 0
-    for tick, _, msg in events:
-        track.append(msg.copy(time=tick - now))
-        now = tick
-    return track
 
 
 # --- from a MIDI file --------------------------------------------------------------------------------

@@ -624,3 +624,14 @@ def describe(midi: mido.MidiFile | str | os.PathLike[str] | bytes, n_voices: int
         "tempo_bpm_first": round(60 * US_PER_SECOND / tempo, 3) if tempo else None,
         "time_division": describe_division(midi.ticks_per_beat),
     }
+
+
+def track_from_events(events: list[tuple[int, int, mido.BaseMessage]]) -> mido.MidiTrack:
+    """A mido track from (absolute tick, order at that tick, message) events, sorted by both."""
+    events.sort(key=lambda e: (e[0], e[1]))
+    track = mido.MidiTrack()
+    now = 0
+    for tick, _, msg in events:
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    return track

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import mido
 
+from synth.midifile import track_from_events
 from synth.pager.song import DRUM_CHANNEL, TRACK_NAMES, Note, Register, Song, SongError, Tie
 
 TICKS_PER_BEAT = 1920  # a quarter note; 1920 = 2**7 * 15: every GRIDS step is whole, the smallest 160
@@ -146,7 +147,7 @@ def song_to_midi(song: Song, *, from_step: int = 0, loop_pattern: tuple[int, int
             last_step = bar.step
             conductor.append((bar.start_tick, 2, mido.MetaMessage("marker", text=_step_label(song, bar.step))))
     conductor.append((end, 9, mido.MetaMessage("end_of_track")))
-    midi.tracks.append(_track(conductor))
+    midi.tracks.append(track_from_events(conductor))
     programs = gm_programs_of_voices()
     for index, letter in enumerate(TRACK_NAMES):
         register = song.registers[index]
@@ -166,7 +167,7 @@ def song_to_midi(song: Song, *, from_step: int = 0, loop_pattern: tuple[int, int
             events.append((n.start, 3, mido.Message("note_on", channel=n.channel, note=n.key, velocity=n.velocity)))
             events.append((n.end, 2, mido.Message("note_off", channel=n.channel, note=n.key, velocity=0)))
         events.append((end, 9, mido.MetaMessage("end_of_track")))
-        midi.tracks.append(_track(events))
+        midi.tracks.append(track_from_events(events))
     return midi
 
 
@@ -191,16 +192,6 @@ def _step_label(song: Song, step: int) -> str:
     entry = song.song[step]
     text = entry if isinstance(entry, str) else f"{entry.pattern}" + (f"x{entry.repeats}" if entry.repeats > 1 else "")
     return f"{step + 1}: {text}"
-
-
-def _track(events: list[tuple[int, int, mido.BaseMessage]]) -> mido.MidiTrack:
-    events.sort(key=lambda e: (e[0], e[1]))
-    track = mido.MidiTrack()
-    now = 0
-    for tick, _, msg in events:
-        track.append(msg.copy(time=tick - now))
-        now = tick
-    return track
 
 
 def song_channel_voices(song: Song) -> dict[int, str]:
