@@ -132,9 +132,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     info = sub.add_parser(
         "info", parents=[common], help="a voice's mode, root, rate, RAM use, loop and Page 7 parameters",
         description="Describe a voice: mode, root key, recording rate, bytes of wave RAM used, loop "
-                    "segments, distinct sample levels and its Page 7 parameters.",
+                    "segments, distinct sample levels and its Page 7 parameters; for an instrument, each "
+                    "key split's keys, voice and root.",
     )
-    info.add_argument("name", metavar="NAME", help="a voice name (see 'liquidsky voices') or a .cmv file")
+    info.add_argument("name", metavar="NAME",
+                      help="a voice or instrument name (see 'liquidsky voices'), a .cmv or an instrument .toml file")
     info.add_argument("--json", action="store_true", help="print the description as JSON")
     info.set_defaults(run=_cmd_info)
 
