@@ -166,16 +166,18 @@ def play_liquidsky(server: JackServer, midi: Path, seconds: float) -> dict:
 
 
 def play_fluidsynth(server: JackServer, midi: Path, seconds: float) -> dict:
-    """`fluidsynth -a jack` with FluidR3_GM for `seconds`: the xruns the server logs meanwhile."""
+    """`fluidsynth -a jack` with FluidR3_GM for `seconds`: the xruns the server logs from before it starts until
+    after it has closed, so its start and close count as liquidsky's own underrun count does (the whole stream)."""
     env = dict(os.environ, JACK_DEFAULT_SERVER=server.name, JACK_NO_START_SERVER="1")
+    x0 = server.xruns()
     proc = subprocess.Popen(["fluidsynth", "-a", "jack", "-j", "-i", "-q", "-r", str(RATE_HZ), str(SOUNDFONT),
                              str(midi)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         wait_for_port(server, "fluidsynth", proc)
-        x0, t0 = server.xruns(), time.monotonic()
+        t0 = time.monotonic()
         time.sleep(seconds)
-        x1, t1 = server.xruns(), time.monotonic()
+        t1 = time.monotonic()
     finally:
         proc.terminate()
         try:
@@ -183,6 +185,8 @@ def play_fluidsynth(server: JackServer, midi: Path, seconds: float) -> dict:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    time.sleep(0.5)  # the server logs a client's last cycles after it has gone
+    x1 = server.xruns()
     return {"player": "fluidsynth", "seconds": t1 - t0, "server_xruns": x1 - x0,
             "server_log": server.xrun_lines()[x0:x1]}
 
