@@ -16,6 +16,7 @@ from synth.library import catalog
 from synth.units import midi_to_hz, ratio_to_cents
 from synth.voice import Voice, single_cycle_voice
 from synth.voicefile import save_voice
+from voicesets import OneMelodicSound
 
 RATE_HZ = 44100
 PHASE = np.arange(128) / 128
@@ -32,21 +33,8 @@ HIGH = sine("high", root_key=84, harmonic=3)
 THREE = Instrument("three", (KeySplit(21, 54, LOW), KeySplit(55, 76, MIDDLE), KeySplit(80, 108, HIGH)))
 
 
-class OneSound:
-    """Every program plays one sound (a voice or an instrument)."""
-
-    def __init__(self, sound) -> None:
-        self.sound = sound
-
-    def melodic(self, program: int):
-        return self.sound
-
-    def drum(self, key: int):
-        return None
-
-
 def render_key(sound, key: int, n_frames: int = RATE_HZ // 2) -> np.ndarray:
-    engine = Engine(rate_hz=RATE_HZ, voices=OneSound(sound))
+    engine = Engine(rate_hz=RATE_HZ, voices=OneMelodicSound(sound))
     engine.handle(mido.Message("note_on", note=key, velocity=100))
     return engine.render(n_frames)[:, 0].astype(np.float64)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from synth.instrument import Sound
 from synth.voice import Voice
 
 
@@ -16,3 +17,16 @@ class OneVoice:
 
     def drum(self, key: int):
         return self.voice, key
+
+
+class OneMelodicSound:
+    """Every program plays the same voice or instrument; drum keys play nothing."""
+
+    def __init__(self, sound: Sound) -> None:
+        self.sound = sound
+
+    def melodic(self, program: int, channel: int | None = None) -> Sound:
+        return self.sound
+
+    def drum(self, key: int):
+        return None

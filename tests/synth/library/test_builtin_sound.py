@@ -11,6 +11,7 @@ from synth import hardware as hw
 from synth.engine import Engine
 from synth.library.builtin import builtin_voices
 from synth.units import midi_to_hz, ratio_to_cents
+from voicesets import OneMelodicSound
 
 RATE_HZ = 44_100
 VOICES = builtin_voices()
@@ -19,19 +20,6 @@ LOOPED = [n for n, v in VOICES.items() if v.looped]
 # The longest a test holds a note, and waits for its release to fall silent.
 MAX_HOLD_S = 3.0
 MAX_TAIL_S = 4.0
-
-
-class OneVoice:
-    """A voice set that plays one voice on every program (and no drums)."""
-
-    def __init__(self, voice) -> None:
-        self.voice = voice
-
-    def melodic(self, program: int):
-        return self.voice
-
-    def drum(self, key: int):
-        return None
 
 
 def keys(name: str) -> tuple[int, int, int]:
@@ -54,7 +42,7 @@ def loop_reached_s(v, note: int) -> float:
 
 def play(v, note: int, hold_s: float) -> tuple[np.ndarray, np.ndarray, Engine]:
     """(held part, release part, engine): the left channel, aligned so the note starts at frame 0."""
-    engine = Engine(rate_hz=RATE_HZ, voices=OneVoice(v))
+    engine = Engine(rate_hz=RATE_HZ, voices=OneMelodicSound(v))
     engine.handle(mido.Message("note_on", note=note, velocity=127))
     held = engine.render(int(hold_s * RATE_HZ) + engine.latency_frames)[engine.latency_frames :, 0].astype(float)
     engine.handle(mido.Message("note_off", note=note))
