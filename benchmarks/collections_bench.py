@@ -115,7 +115,7 @@ def main() -> int:
 
     import logging
 
-    from synth.cluster import local_cluster
+    from synth.app.cluster import local_cluster
 
     load_before = os.getloadavg()[0]
     times: dict[str, list[float]] = {}

@@ -210,7 +210,7 @@ def _mono(stereo: np.ndarray) -> np.ndarray:
 
 
 def render_liquidsky(midi_path: Path, voices=None) -> np.ndarray:
-    from synth.api import render
+    from synth.app.api import render
     return _mono(render(str(midi_path), rate_hz=RATE_HZ, voices=voices).audio)
 
 
@@ -239,7 +239,7 @@ def images_db(soundfont: Path) -> dict:
 
     Twice: the preset imported through Page 8 (filter open: the card alone), and the factory
     grand-piano voice as it ships (its Page 7 filter in front of the output)."""
-    from synth.api import render
+    from synth.app.api import render
     from synth.gm import VoiceSet, default_voice_set
     from synth.library.page8 import import_soundfont
     recording_hz = 30200.0

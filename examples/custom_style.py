@@ -16,7 +16,7 @@ import argparse
 from scores.arrange import arrange
 from scores.score import to_midi
 from scores.styles import Step, Style
-from synth.sources import open_source
+from synth.app.sources import open_source
 
 FUNERAL = Style("funeral", "a slow Locrian procession over a tonic and flat-second pedal", (
     Step("locrian"),

@@ -17,7 +17,7 @@ import numpy as np
 
 from synth.engine import Engine
 from synth.midifile import timed_events
-from synth.sources import open_source
+from synth.app.sources import open_source
 
 BLOCK_FRAMES = 256  # 5.3 ms at 48 kHz
 TAIL_S = 3.0  # how long to let the last notes ring after the last event, at most

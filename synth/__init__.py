@@ -37,12 +37,12 @@ _EXPORTS = {
     "VoiceSet": "synth.gm",
     "render_to_array": "synth.offline",
     "render_to_file": "synth.offline",
-    "render": "synth.api",
-    "stream": "synth.api",
-    "render_file": "synth.api",
-    "Rendered": "synth.api",
-    "RenderJob": "synth.jobs",
-    "read_jobs_file": "synth.jobs",
+    "render": "synth.app.api",
+    "stream": "synth.app.api",
+    "render_file": "synth.app.api",
+    "Rendered": "synth.app.api",
+    "RenderJob": "synth.app.jobs",
+    "read_jobs_file": "synth.app.jobs",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

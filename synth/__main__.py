@@ -2,7 +2,7 @@
 
 import sys
 
-from synth.cli import main
+from synth.app.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

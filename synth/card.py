@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from synth import _cards
 
 TIME_FRAC_BITS = 32

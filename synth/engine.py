@@ -12,6 +12,7 @@ import numpy as np
 from synth import blep, card
 from synth import hardware as hw
 from synth.allocator import Allocator
+from synth.gm import default_voice_set
 from synth.instrument import Instrument
 from synth.units import db_to_gain, midi_to_hz
 from synth.voice import Voice
@@ -152,8 +153,6 @@ class Engine:
         # the exponential curve's 7497 multiplier reads the level before or after each step (hardware.py)
         self._exponential_curve = 1 if envelope_level_read == "before" else 2
         if voices is None:
-            from synth.gm import default_voice_set
-
             voices = default_voice_set()
         self.voices = voices
         self.latency_frames = blep.HALF_TAPS

@@ -18,10 +18,11 @@ one (below the lowest, the lowest; in a gap, the closer split, the lower on a ti
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 from synth.units import note_name, parse_note
 from synth.voice import Voice

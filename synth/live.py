@@ -695,7 +695,7 @@ class Player:
             if on_status is not None:
                 on_status(self.status())
             stream.stop()
-        except KeyboardInterrupt as e:  # SIGTERM arrives as a subclass (synth.cli)
+        except KeyboardInterrupt as e:  # SIGTERM arrives as a subclass (synth.app.cli.main)
             interrupted = e
             _quietly(stream, "abort")
         except DeviceLostError:

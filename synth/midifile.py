@@ -19,8 +19,8 @@ import heapq
 import os
 import struct
 from array import array
-from fractions import Fraction
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import NamedTuple
 
 import mido

@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Iterator
 
+import mido
+
 # rtmidi's names for its Linux APIs, by the name the command line uses.
 BACKENDS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK"}
 PREFERENCE = ("alsa", "jack")  # the ALSA sequencer where present: it needs no server running
@@ -99,8 +101,6 @@ def choose_backend(name: str | None = None, command: str = "live") -> str:
 
 def mido_backend(name: str):
     """mido's rtmidi backend bound to one rtmidi API."""
-    import mido
-
     return mido.Backend(f"mido.backends.rtmidi/{BACKENDS[name]}")
 
 

@@ -13,6 +13,9 @@ from typing import NamedTuple
 import mido
 import numpy as np
 
+from synth.engine import Engine
+from synth.midifile import EventStream, PackedEvents, end_frame
+from synth.sinks import AudioFileWriter, SinkError, output_format
 from synth.units import db_to_gain, frames_to_seconds, gain_to_db, seconds_to_frames
 
 # After the last event the engine plays on until it falls silent; silence is checked only on this
@@ -285,8 +288,6 @@ class _Loop:
 
 def song_end_frame(midi: mido.MidiFile, rate_hz: float) -> int | None:
     """The frame of the file's end of track (its length), or None when it has none (type 2)."""
-    from synth.midifile import end_frame
-
     return end_frame(midi, rate_hz)
 
 
@@ -303,9 +304,6 @@ def render_to_array(
 
     `voices` is the voice set to play (default: the General MIDI set, synth.gm.default_voice_set).
     """
-    from synth.engine import Engine
-    from synth.midifile import EventStream
-
     events = EventStream(midi, rate_hz)
     engine = Engine(model=model, rate_hz=rate_hz, n_voices=n_voices, voices=voices)
     blocks = [b.mix for b in render_events(events, engine, block_frames=block_frames,
@@ -344,9 +342,6 @@ def render_to_file(
     set to play (default: the General MIDI set). Nothing is left on disk if the render fails or is
     interrupted.
     """
-    from synth.midifile import EventStream, PackedEvents
-    from synth.sinks import output_format
-
     out_path = Path(out_path)
     output_format(out_path)  # an unsupported extension fails before any work
     if name is None:
@@ -373,9 +368,6 @@ def render_to_file(
 
 def _render_to_file(midi, out_path: Path, events, rate_hz, model, n_voices, bits, normalize_dbfs,
                     stems_dir, progress, block_frames, voices=None) -> RenderReport:
-    from synth.engine import Engine
-    from synth.sinks import AudioFileWriter, SinkError
-
     with ExitStack() as stack:
         mix_out = stack.enter_context(
             AudioFileWriter(out_path, rate_hz, 2, bits, normalize_dbfs=normalize_dbfs)

@@ -6,6 +6,7 @@ import json
 from functools import cache
 from importlib import resources
 
+from synth.instrument import InstrumentError, load_instrument
 from synth.voice import Voice
 from synth.voicefile import SUFFIX, voice_from_bytes
 
@@ -30,8 +31,6 @@ def builtin_voices() -> dict[str, Voice]:
 @cache
 def builtin_instruments() -> dict:
     """Every factory instrument (key splits over factory voices, `factory/NAME.toml`) by name; shared."""
-    from synth.instrument import InstrumentError, load_instrument
-
     folder = resources.files(FACTORY_PACKAGE)
     voices = builtin_voices()
 

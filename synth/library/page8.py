@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import soundfile as sf
 
 from synth import hardware as hw
 from synth.library.sampling import (
@@ -17,6 +18,7 @@ from synth.library.sampling import (
     fitting_rate_hz,
     resample,
 )
+from synth.library.soundfont import open_soundfont
 from synth.units import gain_to_db
 from synth.voice import Voice, quantise
 
@@ -61,8 +63,6 @@ def read_recording(path: str | os.PathLike, max_frames: int | None = None) -> tu
 
     With max_frames, only the first max_frames frames are read, however long the file is.
     """
-    import soundfile as sf
-
     path = os.fspath(path)
     if os.path.isdir(path):
         raise Page8Error(f"{path}: is a folder, not a recording")
@@ -82,8 +82,6 @@ def read_recording(path: str | os.PathLike, max_frames: int | None = None) -> tu
 
 def recording_length(path: str | os.PathLike) -> tuple[int, int]:
     """(frames, rate in Hz) of a recording, from its header, without reading its samples."""
-    import soundfile as sf
-
     path = os.fspath(path)
     if os.path.isdir(path):
         raise Page8Error(f"{path}: is a folder, not a recording")
@@ -212,8 +210,6 @@ def import_soundfont(
     voice plays in tune at the SoundFont's root key; the SoundFont's loop is moved onto the nearest
     whole segments inside it. A sound longer than the RAM keeps its start (and a loop inside it).
     """
-    from synth.library.soundfont import open_soundfont
-
     s = open_soundfont(path).sample_for(program, bank, key, velocity)
     in_rate = s.rate_hz * 2.0 ** (s.pitch_correction_cents / 1200.0)
     n_ram = hw.WAVE_RAM_SAMPLES

@@ -28,8 +28,8 @@ the 8-bit capture then absorbs any last-bit difference between machines.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 
 import numpy as np
 from scipy import signal as sps
@@ -37,8 +37,14 @@ from scipy import signal as sps
 from synth import hardware as hw
 from synth.library import page4
 from synth.library.capture import (
-    MAX_RATIO_DENOMINATOR, Capture, CaptureSettings, capture, loop_pitch_hz, quantise_zero_sum,
+    MAX_RATIO_DENOMINATOR,
+    Capture,
+    CaptureSettings,
+    capture,
+    loop_pitch_hz,
+    quantise_zero_sum,
 )
+from synth.library.soundfont import open_soundfont
 from synth.units import midi_to_hz, parse_note
 from synth.voice import Voice
 
@@ -617,8 +623,6 @@ def soundfont_source(source: Mapping, root_key: int, recording_rate_hz: float) -
     (a fraction of a cent). A looped sample has its loop repeated to fill the wave RAM: the capture
     then looks for its own loop on whole segments in a stretch that repeats exactly.
     """
-    from synth.library.soundfont import open_soundfont
-
     path = str(source.get("soundfont", FLUIDR3_PATH))
     key = int(source.get("key", root_key))
     s = open_soundfont(path).sample_for(int(source["program"]), int(source.get("bank", 0)), key,

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from synth import hardware as hw
+from synth.library.capture import seam_costs
 from synth.units import hz_to_midi
 
 SEG = hw.SEGMENT_SAMPLES
@@ -182,8 +184,6 @@ def find_loop(levels: np.ndarray, n_used: int) -> Loop | None:
     LOOP_MIN_LEVEL as loud as the loudest, lie wholly inside the first n_used samples and span
     MIN_LOOP_SEGMENTS or more. None when no loop fits.
     """
-    from synth.library.capture import seam_costs
-
     x = np.asarray(levels, dtype=np.float64)
     n_full = min(int(n_used), len(x)) // SEG
     if n_full < MIN_LOOP_SEGMENTS + 1:
@@ -225,7 +225,6 @@ def resample(x: np.ndarray, from_hz: float, to_hz: float) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if from_hz == to_hz:
         return x.copy()
-    from scipy.signal import resample_poly
 
     ratio = Fraction(to_hz).limit_denominator(1_000_000) / Fraction(from_hz).limit_denominator(1_000_000)
     ratio = ratio.limit_denominator(10_000)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 # Generator operators (SoundFont 2.04, section 8.1.2).
 GEN_START_OFFSET = 0
@@ -253,8 +254,6 @@ class SoundFont:
         return (data / 8388608.0).astype(np.float32)
 
     def _ogg(self, start: int, end: int, name: str) -> np.ndarray:
-        import soundfile
-
         offset, size = self._smpl  # type: ignore[misc]
         if not 0 <= start < end <= size:
             raise self._fail(f"compressed sample {name!r} lies outside the sample data")

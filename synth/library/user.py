@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+import platformdirs
+
 from synth.voice import Voice
 from synth.voicefile import SUFFIX, VoiceFileError, load_voice, save_voice
 
@@ -30,7 +32,6 @@ def voice_dir() -> Path:
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override).expanduser()
-    import platformdirs
 
     return Path(platformdirs.user_data_dir("liquidsky", appauthor=False)) / "voices"
 

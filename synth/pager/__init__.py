@@ -11,14 +11,13 @@ and the import of MIDI files synth.pager.frommidi.
 from __future__ import annotations
 
 from synth.pager.fileformat import SongFileError, dumps_song, load_song, loads_song, save_song
+from synth.pager.frommidi import import_midi
 from synth.pager.sequencer import played_bars, song_channel_voices, song_to_midi, step_start_s
 from synth.pager.song import Note, Pattern, Play, Register, Song, SongError, Tie, bpm_to_speed, speed_to_bpm
 
 
 def midi_to_song(midi, **options) -> Song:
     """A song from a MIDI file (see synth.pager.frommidi.import_midi for the options)."""
-    from synth.pager.frommidi import import_midi
-
     return import_midi(midi, **options).song
 
 

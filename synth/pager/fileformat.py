@@ -86,6 +86,7 @@ from synth.pager.song import (
     parse_metre,
     speed_to_bpm,
 )
+from synth.sinks import write_atomically
 
 HEADER = "# a liquidsky Page R song (see the README, 'Page R')"
 _NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -478,8 +479,6 @@ def dumps_song(song: Song) -> str:
 
 def save_song(song: Song, path: str | os.PathLike) -> None:
     """Write a song file atomically (a failed write leaves what was there)."""
-    from synth.sinks import write_atomically
-
     write_atomically(path, dumps_song(song).encode("utf-8"))
 
 

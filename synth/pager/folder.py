@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
+
 from synth.library.user import check_name
 
 ENV_VAR = "LIQUIDSKY_SONG_DIR"  # set to a folder to keep songs somewhere else (the tests do)
@@ -16,7 +18,6 @@ def song_dir() -> Path:
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override).expanduser()
-    import platformdirs
 
     return Path(platformdirs.user_data_dir("liquidsky", appauthor=False)) / "songs"
 

@@ -28,6 +28,8 @@ from fractions import Fraction
 
 import mido
 
+from synth.gm import default_voice_set
+from synth.midifile import _time_base
 from synth.pager.sequencer import REGISTER_TEXT, TICKS_PER_BEAT, TRACK_PREFIX
 from synth.pager.song import (
     DRUM_CHANNEL,
@@ -81,7 +83,6 @@ def import_midi(midi: mido.MidiFile, *, grid: str = "1/16", title: str | None = 
     """Make a song of a MIDI file (see the module's docstring for what is kept)."""
     if grid not in GRIDS:
         raise SongError(f"unknown grid {grid!r} (use one of {', '.join(GRIDS)})")
-    from synth.midifile import _time_base  # the division decoder the renderer uses
 
     kind, resolution, fps = _time_base(midi.ticks_per_beat)
     # SMPTE files are read as if at 120 beats a minute (a beat 0.5 s), as scores.score.from_midi does
@@ -333,8 +334,6 @@ def _cells(notes: list[_Note], points: list[int]) -> list:
 
 
 def _gm_program_voices() -> dict[int, str]:
-    from synth.gm import default_voice_set
-
     return dict(default_voice_set().program_map)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import mido
 
+from synth.gm import default_voice_set
 from synth.midifile import track_from_events
 from synth.pager.song import DRUM_CHANNEL, TRACK_NAMES, Note, Register, Song, SongError, Tie
 
@@ -174,8 +175,6 @@ def song_to_midi(song: Song, *, from_step: int = 0, loop_pattern: tuple[int, int
 def gm_programs_of_voices() -> dict[str, int]:
     """The lowest General MIDI program (0-127) that plays each voice by default, so that an exported
     file sounds the same in `liquidsky render` and close to it in other players."""
-    from synth.gm import default_voice_set
-
     programs: dict[str, int] = {}
     for program, name in sorted(default_voice_set().program_map.items()):
         programs.setdefault(name, program)

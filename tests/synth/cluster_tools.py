@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from synth.batch import Job, Result, run_job
+from synth.app.batch import Job, Result, run_job
 
 
 def dying_task(job: Job, describe_error=None) -> Result:

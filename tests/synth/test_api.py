@@ -136,8 +136,8 @@ def test_render_file_writes_what_render_returns(tmp_path):
     assert np.abs(written - audio).max() <= 1 / 2**23
 
 
-@pytest.mark.parametrize("module", ["synth.api", "synth.engine", "synth.jobs", "synth.manifest", "synth.outputs",
-                                    "synth.cluster"])
+@pytest.mark.parametrize("module", ["synth.app.api", "synth.engine", "synth.app.jobs", "synth.app.manifest",
+                                    "synth.app.outputs", "synth.app.cluster"])
 def test_the_docstring_examples_of_the_public_modules_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

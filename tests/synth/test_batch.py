@@ -8,8 +8,8 @@ import mido
 import pytest
 import soundfile as sf
 
-from synth.batch import BatchError, expand_inputs, output_name, plan_outputs
-from synth.cli import main
+from synth.app.batch import BatchError, expand_inputs, output_name, plan_outputs
+from synth.app.cli.main import main
 
 
 def _song(path, seconds: float = 0.3, note: int = 60) -> str:
@@ -173,7 +173,7 @@ def test_an_empty_folder_among_the_inputs_counts_as_a_failure(tmp_path, capsys):
 def test_the_batch_bar_counts_finished_files_and_the_parts_of_those_under_way():
     import io
 
-    from synth.cli import _BatchProgress
+    from synth.app.cli.reports import BatchProgress as _BatchProgress
 
     stream = io.StringIO()
     with _BatchProgress(3, enabled=True) as bar:

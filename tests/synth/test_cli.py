@@ -13,9 +13,11 @@ import mido
 import pytest
 import soundfile as sf
 
-from synth.cli import format_clock, main
+from synth.app.cli.main import main
+from synth.app.cli.options import format_clock
 
 render_module = importlib.import_module("synth.offline")
+cli_render = importlib.import_module("synth.app.cli.render")
 
 
 def _one_error_line(err: str) -> str:
@@ -104,7 +106,7 @@ def test_an_unexpected_failure_is_one_line_and_debug_shows_the_traceback(tmp_pat
     def broken(*args, **kwargs):
         raise TypeError("a bug")
 
-    monkeypatch.setattr(render_module, "render_to_file", broken)
+    monkeypatch.setattr(cli_render, "render_to_file", broken)
     song = _song(tmp_path / "a.mid")
     assert main(["render", song, "-o", os.fspath(tmp_path / "out.wav")]) == 2
     assert "a bug" in _one_error_line(capsys.readouterr().err)

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from test_midifile import BAD_FILES, END, ev, header, tempo, ticks_per_beat, track, vlq
 
-from synth.cli import main
+from synth.app.cli.main import main
 from synth.offline import TAIL_GRID_FRAMES
 
 RATE_HZ = 8000

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 from jack_tools import JACK_RATE_HZ, jack_server, require_sounddevice, sd_jack  # noqa: F401  (fixtures)
 
-from synth.cli import main
+from synth.app.cli.main import main
 from synth.offline import render_to_array
 
 LSB_16 = 1.0 / 32768.0

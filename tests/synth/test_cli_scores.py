@@ -6,7 +6,7 @@ import mido
 import pytest
 
 from scores import CATALOGUE
-from synth.cli import main
+from synth.app.cli.main import main
 
 
 def run(capsys, *argv):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from synth.cli import main
+from synth.app.cli.main import main
 from synth.gm import default_voice_set
 from synth.library import user
 from synth.library.builtin import builtin_voices

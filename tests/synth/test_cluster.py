@@ -8,7 +8,7 @@ import os
 import mido
 import pytest
 
-from synth.cli import main
+from synth.app.cli.main import main
 
 distributed = pytest.importorskip("distributed")
 
@@ -20,7 +20,7 @@ def cluster():
     """One LocalCluster of two worker processes for the module, stopped at its end."""
     import logging
 
-    from synth.cluster import local_cluster
+    from synth.app.cluster import local_cluster
 
     with local_cluster(2, silence_logs=logging.CRITICAL) as local, distributed.Client(local) as client:
         client.wait_for_workers(2)
@@ -108,8 +108,8 @@ def test_the_local_processes_and_the_cluster_write_the_same_bytes_and_manifest(c
 def test_a_worker_that_dies_mid_render_loses_nothing_its_file_is_rendered_again(cluster, tmp_path):
     from cluster_tools import dying_task
 
-    from synth.batch import Job, run_job
-    from synth.cluster import run_jobs_dask
+    from synth.app.batch import Job, run_job
+    from synth.app.cluster import run_jobs_dask
 
     _, client = cluster
     song = _song(tmp_path / "long.mid", 3.0, 57)

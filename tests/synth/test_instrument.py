@@ -8,7 +8,7 @@ import mido
 import numpy as np
 import pytest
 
-from synth.cli import main
+from synth.app.cli.main import main
 from synth.engine import Engine
 from synth.gm import default_voice_set
 from synth.instrument import Instrument, InstrumentError, KeySplit, load_instrument

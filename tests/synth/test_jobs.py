@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from synth.cli import main
-from synth.jobs import JobsFileError, RenderJob, derived_output_name, plan_output_names, read_jobs, read_jobs_file
+from synth.app.cli.main import main
+from synth.app.jobs import JobsFileError, RenderJob, derived_output_name, plan_output_names, read_jobs, read_jobs_file
 
 
 def _read(text: str, csv_format: bool = False, defaults: RenderJob | None = None) -> list[RenderJob]:

@@ -608,7 +608,7 @@ class _VanishingCard(_FakeCard):
 
 
 def _cli_with_card(monkeypatch, card) -> None:
-    from synth import cli_live
+    from synth.app.cli import live as cli_live
 
     class Device:
         index, name, hostapi, default_rate_hz = 0, "fake", "test", RATE_HZ
@@ -617,7 +617,7 @@ def _cli_with_card(monkeypatch, card) -> None:
 
 
 def test_a_device_that_goes_away_during_play_keeps_the_recording_so_far(monkeypatch, tmp_path, capsys):
-    from synth.cli import main
+    from synth.app.cli.main import main
 
     monkeypatch.setattr(live, "STALL_S", 0.3)
     _cli_with_card(monkeypatch, _VanishingCard(n_calls=40))
@@ -638,16 +638,15 @@ def test_a_device_that_goes_away_during_play_keeps_the_recording_so_far(monkeypa
 
 
 def test_a_device_that_goes_away_during_live_keeps_the_recording_so_far(monkeypatch, tmp_path, capsys):
-    from synth.cli import main
+    from synth.app.cli.main import main
 
     monkeypatch.setattr(live, "STALL_S", 0.3)
     _cli_with_card(monkeypatch, _VanishingCard(n_calls=20))
     take = tmp_path / "take.flac"
     args = ["live", "--keys", "--record", str(take), "--blocksize", str(BLOCK), "--quiet", "--duration", "30"]
-    from synth import cli_live
+    from synth.app.cli import live as cli_live
 
     monkeypatch.setattr(cli_live, "_check_terminal", lambda: None)
-    import synth.keys
 
     class NoKeyboard:
         def __init__(self, inbox, on_quit) -> None:
@@ -659,7 +658,7 @@ def test_a_device_that_goes_away_during_live_keeps_the_recording_so_far(monkeypa
         def __exit__(self, *exc) -> None:
             pass
 
-    monkeypatch.setattr(synth.keys, "KeyboardInput", NoKeyboard)
+    monkeypatch.setattr(cli_live, "KeyboardInput", NoKeyboard)
     assert main(args) == 2
     assert capsys.readouterr().err.strip().endswith(f"what was played until then is in {take}")
     # Blocks the fake card found not ready were played as silence and not rendered: at least a few were.
@@ -748,7 +747,7 @@ def test_ten_thousand_messages_a_second_while_playing_do_not_stop_the_player(tmp
 
 
 def test_a_device_that_cannot_be_opened_any_more_is_one_line(monkeypatch, tmp_path, capsys):
-    from synth.cli import main
+    from synth.app.cli.main import main
 
     class GoneCard(_FakeCard):
         def open_stream(self, ring, device, rate_hz, latency):

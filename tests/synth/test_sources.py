@@ -1,4 +1,4 @@
-"""Tests for synth.sources and the built-in demo piece it serves."""
+"""Tests for synth.app.sources and the built-in demo piece it serves."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import mido
 import pytest
 
 from synth.demo import demo_midi
-from synth.sources import SourceError, builtin_names, open_source
+from synth.app.sources import SourceError, builtin_names, open_source
 
 
 def _note_events(midi: mido.MidiFile) -> list[tuple[int, bool, int, int]]:

@@ -25,7 +25,7 @@ def test_soundfont_sample_is_resampled_with_its_correction_and_loops_on_segments
 
 
 def test_voice_import_of_a_soundfont_saves_a_looped_voice(tmp_path, monkeypatch, capsys):
-    from synth.cli import main
+    from synth.app.cli.main import main
 
     monkeypatch.setenv("LIQUIDSKY_VOICE_DIR", str(tmp_path / "voices"))
     write_tiny_sf2(tmp_path / "tiny.sf2", program=3)

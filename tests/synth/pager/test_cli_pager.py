@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from pager_songs import BASE, EXAMPLE, base_with
-from synth.cli import main
+from synth.app.cli.main import main
 from synth.pager import load_song, loads_song, midi_to_song
 from synth.pager.sequencer import TICKS_PER_BEAT, played_bars, tempo_us
 
@@ -148,7 +148,7 @@ def test_the_example_renders_from_another_folder_with_its_notes_on_their_frames(
 
 
 def test_a_songs_registers_choose_its_voices_unless_voice_says_otherwise(song_file, tmp_path):
-    from synth.sources import piece_voice_set
+    from synth.app.sources import piece_voice_set
 
     assert piece_voice_set(song_file).melodic(0, 1).name == "synth-bass"
     assert piece_voice_set(song_file, channel_voices={1: "flute"}).melodic(0, 1).name == "flute"
@@ -170,7 +170,7 @@ def test_an_exported_file_renders_as_the_song_does(capsys, tmp_path, song_file):
     from_song = synth.render(str(song_file), rate_hz=8000).audio
     from_midi = synth.render(str(tmp_path / "base.mid"), rate_hz=8000).audio
     assert from_song.shape == from_midi.shape and np.array_equal(from_song, from_midi)
-    from synth.sources import piece_voice_set
+    from synth.app.sources import piece_voice_set
 
     flute = piece_voice_set(song_file, channel_voices={1: "flute"})
     assert not np.array_equal(from_song[:16000], synth.render(str(song_file), rate_hz=8000, voices=flute).audio[:16000])

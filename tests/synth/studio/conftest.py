@@ -64,7 +64,7 @@ def module_dirs():
 def studio(module_dirs):
     """A studio server on a free port of 127.0.0.1, in a thread; stopped after the module."""
     _need_studio_extra()
-    from synth.studio.server import Studio
+    from synth.app.studio.server import Studio
 
     server = Studio(port=0).start()
     try:

@@ -12,8 +12,8 @@ pytest.importorskip("starlette", reason="the studio extra is not installed (pip 
 from jack_tools import jack_device, jack_server, sd_jack  # noqa: F401  (fixtures)
 from starlette.testclient import TestClient
 
-from synth.studio.app import build_app
-from synth.studio.session import StudioSession
+from synth.app.studio.app import build_app
+from synth.app.studio.session import StudioSession
 from synth.units import midi_to_hz
 from studio_tools import peak_hz
 

@@ -35,7 +35,7 @@ def test_liquidsky_studio_prints_its_url_with_the_token_first_and_stops_on_ctrl_
 
 
 def test_without_the_studio_extra_the_command_says_what_to_install(monkeypatch, capsys):
-    from synth.cli import main
+    from synth.app.cli.main import main
 
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn now raises ImportError
     assert main(["studio", "--no-browser"]) == 2
@@ -47,7 +47,7 @@ def test_a_port_in_use_is_one_line_and_status_2(capsys):
     import socket
 
     pytest.importorskip("uvicorn", reason="the studio extra is not installed (pip install '.[studio]')")
-    from synth.cli import main
+    from synth.app.cli.main import main
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -81,7 +81,7 @@ def test_a_key_of_the_page_keyboard_streams_its_note(page, studio):
 
 
 def test_a_voice_saved_from_the_page_is_listed_by_liquidsky_voices(page, studio, capsys):
-    from synth.cli import main
+    from synth.app.cli.main import main
 
     page.fill("#voice-name", "drawn-bell")
     page.click("#voice-save")

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
-from synth.studio import app as studio_app  # noqa: E402
-from synth.studio.app import build_app  # noqa: E402
-from synth.studio.session import StudioSession  # noqa: E402
+from synth.app.studio import app as studio_app  # noqa: E402
+from synth.app.studio.app import build_app  # noqa: E402
+from synth.app.studio.session import StudioSession  # noqa: E402
 
 TOKEN = "test-token-0123456789"
 HOST, PORT = "127.0.0.1", 8478

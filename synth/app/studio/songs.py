@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import json
 
+import tomllib
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from synth.studio.security import check_name
-from synth.studio.session import StudioError
+from synth.app.studio.security import check_name
+from synth.app.studio.session import StudioError
+from synth.midifile import timed_events
+from synth.pager import (
+    dumps_song,
+    folder,
+    load_song,
+    loads_song,
+    save_song,
+    song_channel_voices,
+    song_to_midi,
+    speed_to_bpm,
+    step_start_s,
+)
 
 LOOP_TIMES = 64  # "loop a pattern" plays it this many times unless stopped (a choice: minutes at any tempo)
 _TOP = ("title", "speed", "bpm", "grid", "metre", "song")
@@ -67,30 +80,20 @@ def song_toml(data: dict) -> str:
 
 def song_from_page(data: dict):
     """The Song the page describes (SongFileError, a ValueError, naming the field when it breaks a rule)."""
-    from synth.pager import loads_song
-
     return loads_song(song_toml(data), name="song")
 
 
 def song_to_page(song) -> dict:
     """A Song in the page's shape."""
-    import tomllib
-
-    from synth.pager import dumps_song
-
     return tomllib.loads(dumps_song(song))
 
 
 def routes(session, read_json) -> list:
     """The Page R routes: list, load, save, play (from a step, or a pattern looped), stop."""
-    from synth.pager import folder, save_song, song_channel_voices, song_to_midi, speed_to_bpm, step_start_s
-
     async def songs(request: Request) -> JSONResponse:
         return JSONResponse({"songs": folder.user_song_names(), "folder": str(folder.song_dir())})
 
     async def load(request: Request) -> JSONResponse:
-        from synth.pager import load_song
-
         data = await read_json(request)
         name = check_name(data.get("name"), "song")
         path = folder.user_song_path(name)
@@ -122,8 +125,6 @@ def routes(session, read_json) -> list:
                              "song": song_to_page(song), "steps": steps})
 
     async def play(request: Request) -> JSONResponse:
-        from synth.midifile import timed_events
-
         data = await read_json(request)
         song = song_from_page(data.get("song"))
         feed = session.feed

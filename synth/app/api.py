@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from synth.engine import check_rate_hz
-from synth.offline import DEFAULT_BLOCK_FRAMES
+from scores.arrange import arrange_midi
+from scores.styles import get_style
+from synth.app.sources import open_source, piece_voice_set
+from synth.engine import Engine, check_rate_hz
+from synth.midifile import pack_events, read_midi
+from synth.offline import DEFAULT_BLOCK_FRAMES, render_events, render_to_file
 
 if TYPE_CHECKING:
     import mido
@@ -42,7 +46,7 @@ def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
               tempo_scale: float = 1.0) -> tuple[str, mido.MidiFile]:
     """(display name, mido.MidiFile) for any source `synth.render` takes, arranged in `style` if given.
 
-    Paths and names go through synth.sources.open_source (built-in pieces, scores, MIDI files,
+    Paths and names go through synth.app.sources.open_source (built-in pieces, scores, MIDI files,
     Page R songs); bytes are a MIDI file's contents; a pretty_midi.PrettyMIDI is written out
     and read back (pretty_midi is never imported here: an object of its is recognised by its type).
 
@@ -54,9 +58,6 @@ def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
     ...
     TypeError: source must be a path, bytes, a mido.MidiFile, ... not float
     """
-    from synth.midifile import read_midi
-    from synth.sources import open_source
-
     if isinstance(source, (str, os.PathLike)):
         return open_source(source, style, seed=seed, tempo_scale=tempo_scale)
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -71,8 +72,6 @@ def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
         raise TypeError(f"source must be {SOURCE_KINDS}, not {type(source).__name__}")
     if style in (None, "plain") and tempo_scale == 1.0:
         return name, midi
-    from scores.arrange import arrange_midi
-    from scores.styles import get_style
 
     get_style(style or "plain")
     return f"{name} ({style or 'plain'})", arrange_midi(midi, style or "plain", seed=seed, tempo_scale=tempo_scale)
@@ -123,10 +122,6 @@ def stream(source: Any, *, block_frames: int = DEFAULT_BLOCK_FRAMES, rate_hz: in
     >>> bool((np.concatenate(blocks) == render("demo", rate_hz=8000).audio).all())
     True
     """
-    from synth.engine import Engine
-    from synth.midifile import pack_events
-    from synth.offline import render_events
-
     rate_hz = check_rate_hz(rate_hz)
     if isinstance(block_frames, bool) or not isinstance(block_frames, (int, np.integer)):
         raise TypeError(f"block_frames must be a whole number, not {type(block_frames).__name__}")
@@ -155,9 +150,6 @@ def render_file(source: Any, out_path: str | os.PathLike, *, rate_hz: int = 4410
     ...     soundfile.info(os.path.join(folder, "demo.flac")).frames == report.n_frames
     True
     """
-    from synth.midifile import pack_events
-    from synth.offline import render_to_file
-
     rate_hz = check_rate_hz(rate_hz)
     name, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale)
     voices = _piece_voices(source, voices)
@@ -170,6 +162,5 @@ def _piece_voices(source: Any, voices):
     """The caller's voice set, else the voices a Page R song's registers name for its channels."""
     if voices is not None or not isinstance(source, (str, os.PathLike)):
         return voices
-    from synth.sources import piece_voice_set
 
     return piece_voice_set(source)

@@ -6,10 +6,11 @@ import contextlib
 import errno
 import socket
 import threading
+import time
 
-from synth.studio import security
-from synth.studio.app import build_app
-from synth.studio.session import StudioSession
+from synth.app.studio import security
+from synth.app.studio.app import build_app
+from synth.app.studio.session import StudioSession
 
 DEFAULT_PORT = 8478  # a choice: free on most machines; the next nine are tried when it is taken
 PORT_TRIES = 10
@@ -77,7 +78,6 @@ class Studio:
         self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                         name="liquidsky-studio", daemon=True)
         self._thread.start()
-        import time
 
         while not self.server.started and self._thread.is_alive():
             time.sleep(0.01)

@@ -11,12 +11,16 @@ import collections
 import threading
 from dataclasses import dataclass
 
+import mido
 import numpy as np
 
 from synth import hardware as hw
+from synth.app.limits import RATE_MAX_HZ, RATE_MIN_HZ
+from synth.app.studio.audio import CardOutput, StudioFeed, open_card
+from synth.app.studio.security import check_name
+from synth.engine import Engine
 from synth.library import catalog, page4, page7, paged, user
-from synth.studio.audio import StudioFeed
-from synth.studio.security import check_name
+from synth.nphony import PolyphonyLimit
 from synth.voice import Voice
 
 N_REGISTERS = 8  # Page 3's registers A-H (cmi-model.md); register k plays MIDI channel k (0-based)
@@ -24,7 +28,6 @@ REGISTER_LETTERS = "ABCDEFGH"
 KEYBOARD_CHANNEL = 15  # the page's keyboard plays the voice being edited on MIDI channel 16
 DEFAULT_VOICE_NAME = "untitled"
 UNDO_STEPS = 50  # voice changes kept for UNDO (a choice: 50 voices of 16 KiB)
-RATE_MIN_HZ, RATE_MAX_HZ = 8000, 192_000
 
 
 class StudioError(ValueError):
@@ -242,15 +245,11 @@ class StudioSession:
 
     def polyphony_limit(self):
         """Page 3's NPHONY for the registers' channels (synth.nphony); the keyboard's channel is free."""
-        from synth.nphony import PolyphonyLimit
-
         return PolyphonyLimit({i: r.polyphony for i, r in enumerate(self.registers)})
 
     # --- sound ------------------------------------------------------------------------------------
 
     def make_engine(self, rate_hz: int):
-        from synth.engine import Engine
-
         return Engine(model=self.model, rate_hz=rate_hz, voices=StudioVoices(self))
 
     def browser_feed(self, rate_hz: int) -> StudioFeed:
@@ -269,8 +268,6 @@ class StudioSession:
 
     def use_card(self, device: str | None = None) -> str:
         """Play on the sound card through synth.live (as `liquidsky play`); returns the device's name."""
-        from synth.studio.audio import CardOutput, open_card
-
         sd, dev, rate_hz = open_card("studio", device)
         with self.lock:
             if self.card is not None:
@@ -297,8 +294,6 @@ class StudioSession:
 
     def render_preview(self, note: int = 60, seconds: float = 1.0, rate_hz: int = 48000) -> np.ndarray:
         """The voice being edited playing one note for `seconds`, offline (float32 (n, 2))."""
-        import mido
-
         engine = self.make_engine(rate_hz)
         engine.handle(mido.Message("note_on", channel=KEYBOARD_CHANNEL, note=note, velocity=100))
         return engine.render(int(seconds * rate_hz)).copy()

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 
 import mido
 import numpy as np
+import soundfile as sf
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -32,9 +33,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from synth import hardware as hw
-from synth.studio import security
-from synth.studio.audio import BLOCK_FRAMES
-from synth.studio.session import KEYBOARD_CHANNEL, REGISTER_LETTERS, StudioError, StudioSession
+from synth.app.studio import security, songs
+from synth.app.studio.audio import BLOCK_FRAMES
+from synth.app.studio.session import KEYBOARD_CHANNEL, REGISTER_LETTERS, StudioError, StudioSession, profile_of
+from synth.errors import user_errors
+from synth.library import catalog, page7, page8, paged, user
+from synth.library.page8 import Page8Error
+from synth.voice import VoiceError
 
 STATIC_DIR = Path(__file__).parent / "static"
 # An upload (a recording for Page 8) may be at most this big: a minute of 48 kHz stereo 24-bit WAV
@@ -47,10 +52,6 @@ LEAD_S = 0.12
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from synth.errors import user_errors
-    from synth.library.page8 import Page8Error
-    from synth.voice import VoiceError
-
     return (StudioError, security.NameError_, VoiceError, Page8Error, *user_errors())
 
 
@@ -132,8 +133,6 @@ class TooLarge(Exception):
 
 def voice_json(session: StudioSession) -> dict:
     """The voice being edited as the pages draw it."""
-    from synth.library import page7, paged
-
     voice = session.voice
     return {
         "name": voice.name,
@@ -164,8 +163,6 @@ def note_message(data: dict) -> mido.Message:
 
 def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port: int = 0) -> Starlette:
     """The studio as an ASGI app around one session; every route behind the token guard."""
-    from synth.library import catalog, user
-
     cookie = f"{security.TOKEN_COOKIE}_{port}"
 
     async def index(request: Request) -> Response:
@@ -247,8 +244,6 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         return JSONResponse({"deleted": data.get("name")})
 
     async def page8_import(request: Request) -> Response:
-        from synth.library import page8
-
         q = request.query_params
         name = security.check_name(q.get("name", "sample"), "voice")
         root_text = q.get("root", "60")
@@ -277,7 +272,6 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         finally:
             os.unlink(tmp)
         session.set_voice(voice.with_params(source="sampled from an upload"))
-        from synth.studio.session import profile_of
 
         session.profile = profile_of(session.voice)
         out = voice_json(session)
@@ -320,8 +314,6 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         raise StudioError("action is 'start' or 'stop'")
 
     async def recording_wav(request: Request) -> Response:
-        import soundfile as sf
-
         feed = session.feed
         audio = feed.recording() if feed is not None else np.zeros((0, 2), np.float32)
         buf = io.BytesIO()
@@ -409,7 +401,6 @@ def build_app(session: StudioSession, token: str, host: str = "127.0.0.1", port:
         WebSocketRoute("/ws/audio", audio_ws),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    from synth.studio import songs
 
     routes[-1:-1] = songs.routes(session, _json)
     handlers = {exc: on_user_error for exc in _user_errors()}

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import mido
 
+from scores import score_names
+from scores.arrange import arrange_midi, is_score, score_midi
+from scores.styles import get_style
 from synth.demo import demo_midi
+from synth.library.catalog import find_voice, read_program_map, voice_set
+from synth.midifile import read_midi
+from synth.pager import load_song, song_channel_voices, song_to_midi
+from synth.pager.fileformat import field_line
+from synth.pager.song import TRACK_NAMES
 
 SONG_SUFFIX = ".toml"  # a Page R song file (synth.pager)
 
@@ -26,8 +34,6 @@ class SourceError(ValueError):
 
 def builtin_names() -> list[str]:
     """The names of the built-in pieces and of the scores, in that order."""
-    from scores import score_names
-
     return sorted(BUILTINS) + score_names()
 
 
@@ -47,13 +53,10 @@ def open_source(name_or_path: str | os.PathLike, style: str | None = None, *, se
     name = os.fspath(name_or_path)
     arranging = (style not in (None, "plain")) or tempo_scale != 1.0
     if arranging:
-        from scores.styles import get_style
-
         get_style(style or "plain")  # an unknown style is named before any file is read
     display, midi = _open_plain(name)
     if not arranging:
         return display, midi
-    from scores.arrange import arrange_midi
 
     label = style or "plain"
     if tempo_scale != 1.0:
@@ -64,7 +67,6 @@ def open_source(name_or_path: str | os.PathLike, style: str | None = None, *, se
 def _open_plain(name: str) -> tuple[str, mido.MidiFile]:
     if name in BUILTINS:
         return name, BUILTINS[name]()
-    from scores.arrange import is_score, score_midi
 
     if is_score(name):
         return name, score_midi(name)
@@ -75,11 +77,8 @@ def _open_plain(name: str) -> tuple[str, mido.MidiFile]:
         names = ", ".join(builtin_names())
         raise SourceError(f"no such file, built-in piece or score: {name!r} (built-in: {names})")
     if path.suffix.lower() == SONG_SUFFIX:
-        from synth.pager import load_song, song_to_midi
-
         return path.name, song_to_midi(load_song(path))
     # imported here so that naming a built-in piece never needs the file reader
-    from synth.midifile import read_midi
 
     return path.name, read_midi(path)
 
@@ -95,7 +94,6 @@ def source_channel_voices(name_or_path: str | os.PathLike) -> dict[int, str]:
     song's registers; nothing for MIDI files, built-in pieces and scores."""
     if not is_song_file(name_or_path):
         return {}
-    from synth.pager import load_song, song_channel_voices
 
     return song_channel_voices(load_song(name_or_path))
 
@@ -108,8 +106,6 @@ def piece_voice_set(name_or_path: str | os.PathLike | None, *, program_map_path:
     synth.render all choose voices here. A register naming an unknown voice is refused in one line
     naming the song file, the line and the register.
     """
-    from synth.library.catalog import find_voice, read_program_map, voice_set
-
     own = source_channel_voices(name_or_path) if name_or_path is not None else {}
     if own:
         _check_song_voices(os.fspath(name_or_path), own, find_voice)
@@ -123,10 +119,6 @@ def piece_voice_set(name_or_path: str | os.PathLike | None, *, program_map_path:
 
 
 def _check_song_voices(path: str, voices: dict[int, str], find_voice) -> None:
-    from synth.pager import load_song
-    from synth.pager.fileformat import field_line
-    from synth.pager.song import TRACK_NAMES
-
     song = load_song(path)
     text = Path(path).read_text(encoding="utf-8")
     for letter, register in zip(TRACK_NAMES, song.registers, strict=True):

@@ -1,4 +1,4 @@
-"""The command line's voice subcommands (voices; voice info, show, import, export) and voice options."""
+"""The command line's voice subcommands: voices; voice info, show, import and export."""
 
 from __future__ import annotations
 
@@ -7,6 +7,25 @@ import json
 import os
 import shutil
 import sys
+
+import numpy as np
+import soundfile as sf
+
+from synth import hardware as hw
+from synth.app.cli.options import audio_path, int_in, picture_path
+from synth.gm import default_voice_set
+from synth.instrument import Instrument
+from synth.library import user
+from synth.library.catalog import (
+    all_instruments,
+    all_voices,
+    factory_instruments,
+    factory_voices,
+    find_single_voice,
+    find_voice,
+)
+from synth.library.display import draw_voice, used_samples
+from synth.units import note_name, parse_note
 
 # Loops and start segments are shown and typed as Page 7 counts segments, 1-128; the voice file
 # and the --json output keep the 0-based numbers the code uses.
@@ -18,54 +37,10 @@ class VoiceCommandError(ValueError):
     """A voice command that cannot be done: one line saying why."""
 
 
-# --- options shared with render, play and live ------------------------------------------------------
-
-
-def add_voice_options(parser: argparse.ArgumentParser) -> None:
-    """--voice NAME, --voice CH=NAME (repeatable) and --program-map FILE."""
-    parser.add_argument(
-        "--voice", metavar="[CH=]NAME", action="append", default=[],
-        help="play every melodic channel with voice NAME, or only channel CH (1-16, not the drums' 10) "
-             "with CH=NAME; repeat for more channels ('liquidsky voices' lists the names; a user voice or "
-             "a .cmv file path works too)",
-    )
-    parser.add_argument(
-        "--program-map", metavar="MAP.toml",
-        help="a TOML file choosing voices for General MIDI programs (1-128), drum keys and channels, "
-             "replacing the defaults it names (see the README, 'Voices')",
-    )
-
-
-def voice_set_from_args(args: argparse.Namespace, source: str | None = None):
-    """The voice set that --voice and --program-map ask for (the General MIDI default without them),
-    over the voices the piece `source` names for its channels (a Page R song's registers)."""
-    from synth.library.catalog import parse_channel_voice
-    from synth.sources import piece_voice_set
-
-    every: str | None = None
-    channels: dict[int, str] = {}
-    for text in getattr(args, "voice", None) or []:
-        channel, name = parse_channel_voice(text)
-        if channel is None:
-            if every is not None and every != name:
-                raise VoiceCommandError(f"--voice {name}: one voice for every channel is given already ({every})")
-            every = name
-        else:
-            if channel in channels and channels[channel] != name:
-                raise VoiceCommandError(
-                    f"--voice {channel + 1}={name}: channel {channel + 1} has a voice already ({channels[channel]})"
-                )
-            channels[channel] = name
-    return piece_voice_set(source, program_map_path=getattr(args, "program_map", None), voice=every,
-                           channel_voices=channels)
-
-
 # --- argument types -----------------------------------------------------------------------------------
 
 
 def _root(text: str) -> int | str:
-    from synth.units import parse_note
-
     if text.lower() == "auto":
         return "auto"
     try:
@@ -90,23 +65,7 @@ def _loop(text: str) -> str | tuple[int, int]:
 
 
 def _rate(text: str) -> int:
-    # synth.cli has the shared whole-number-in-a-range parser; cli imports this module while building its
-    # parser, so the import waits until an option is parsed.
-    from synth.cli import _int_in
-
-    return _int_in(IMPORT_RATE_MIN_HZ, IMPORT_RATE_MAX_HZ, " Hz")(text)
-
-
-def _audio_out(text: str) -> str:
-    if os.path.splitext(text)[1].lower() not in (".wav", ".flac"):
-        raise argparse.ArgumentTypeError(f"{text}: unsupported output format (use .wav or .flac)")
-    return text
-
-
-def _picture_out(text: str) -> str:
-    if os.path.splitext(text)[1].lower() not in (".png", ".svg", ".pdf"):
-        raise argparse.ArgumentTypeError(f"{text}: unsupported picture format (use .png, .svg or .pdf)")
-    return text
+    return int_in(IMPORT_RATE_MIN_HZ, IMPORT_RATE_MAX_HZ, " Hz")(text)
 
 
 # --- registering --------------------------------------------------------------------------------------
@@ -147,7 +106,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                     "Needs matplotlib: pip install 'liquidsky[plot]'.",
     )
     show.add_argument("name", metavar="NAME", help="a voice name or a .cmv file")
-    show.add_argument("-o", "--output", metavar="PAGE", required=True, type=_picture_out,
+    show.add_argument("-o", "--output", metavar="PAGE", required=True, type=picture_path,
                       help="the picture to write: .png, .svg or .pdf")
     show.set_defaults(run=_cmd_show)
 
@@ -193,7 +152,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                     "rate: 8-bit WAV for 8-bit voices (bit-exact), 16-bit otherwise.",
     )
     exp.add_argument("name", metavar="NAME", help="a voice name or a .cmv file")
-    exp.add_argument("-o", "--output", metavar="OUT", required=True, type=_audio_out,
+    exp.add_argument("-o", "--output", metavar="OUT", required=True, type=audio_path,
                      help="OUT.wav or OUT.flac")
     exp.set_defaults(run=_cmd_export)
 
@@ -219,8 +178,6 @@ def _ranges(numbers: list[int]) -> str:
 
 def _gm_uses() -> tuple[dict[str, list[int]], dict[str, list[int]]]:
     """{voice name: GM programs (1-128)} and {voice name: drum keys} of the default map."""
-    from synth.gm import default_voice_set
-
     gm = default_voice_set()
     programs: dict[str, list[int]] = {}
     drums: dict[str, list[int]] = {}
@@ -232,27 +189,17 @@ def _gm_uses() -> tuple[dict[str, list[int]], dict[str, list[int]]]:
 
 
 def _origin(name: str) -> str:
-    from synth.library.catalog import factory_instruments, factory_voices
-
     if name in factory_voices() or name in factory_instruments():
         return "factory"
     return "file" if name.endswith((".cmv", ".toml")) else "user"
 
 
 def _ramp_ms(timer: int) -> float:
-    from synth import hardware as hw
-
     return hw.envelope_step_s(timer) * hw.ENVELOPE_MAX * 1000.0
 
 
 def voice_facts(voice) -> dict:
     """What 'voice info' tells, as plain data (segments 0-based, as in the voice file)."""
-    import numpy as np
-
-    from synth import hardware as hw
-    from synth.library.display import used_samples
-    from synth.units import note_name
-
     n_used = used_samples(voice)
     programs, drums = _gm_uses()
     bytes_per_sample = voice.bits // 8
@@ -300,8 +247,6 @@ def voice_facts(voice) -> dict:
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
-    from synth.library.catalog import all_instruments, all_voices
-
     voices, errors = all_voices()
     programs, drums = _gm_uses()
     for e in errors:
@@ -345,8 +290,6 @@ def _cmd_voices(args: argparse.Namespace) -> int:
 
 
 def _split_facts(instrument) -> list[dict]:
-    from synth.units import note_name
-
     return [{"low": note_name(s.low_key), "high": note_name(s.high_key), "low_key": s.low_key,
              "high_key": s.high_key, "voice": s.voice.name, "root": note_name(s.voice.root_key),
              "root_key": s.voice.root_key} for s in instrument.splits]
@@ -373,9 +316,6 @@ def _instrument_info(instrument, as_json: bool) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from synth.instrument import Instrument
-    from synth.library.catalog import find_voice
-
     voice = find_voice(args.name)
     if isinstance(voice, Instrument):
         return _instrument_info(voice, args.json)
@@ -425,14 +365,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from synth.library.catalog import find_single_voice
-
     voice = find_single_voice(args.name, "voice show")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise VoiceCommandError("voice show needs matplotlib: pip install 'liquidsky[plot]'") from None
-    from synth.library.display import draw_voice
 
     path = draw_voice(voice, args.output)
     print(f"wrote {path}")
@@ -440,10 +377,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from synth.library import user
-    from synth.library.catalog import factory_instruments, factory_voices
-    from synth.library.page8 import DEFAULT_RATE_HZ, import_recording
-    from synth.units import note_name
+    # Page 8 resamples with scipy.signal, which takes longer to import than all the rest of the command
+    # line together (0.6 s): it loads with the command that samples, so that --help answers at once.
+    from synth.library.page8 import DEFAULT_RATE_HZ, import_recording, import_soundfont
 
     name = user.check_name(args.name)
     if name in factory_voices() or name in factory_instruments():
@@ -453,8 +389,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise VoiceCommandError(f"{target}: a user voice {name!r} exists already (--force replaces it)")
     rate = args.rate if args.rate is not None else DEFAULT_RATE_HZ
     if str(args.input).lower().endswith((".sf2", ".sf3")):
-        from synth.library.page8 import import_soundfont
-
         if args.program is None:
             raise VoiceCommandError(f"{args.input}: a SoundFont needs --program P (and --bank B, --key K)")
         voice = import_soundfont(args.input, name, program=args.program, bank=args.bank, key=args.key,
@@ -497,11 +431,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    import numpy as np
-    import soundfile as sf
-
-    from synth.library.catalog import find_single_voice
-
     voice = find_single_voice(args.name, "voice export")
     out = args.output
     flac = out.lower().endswith(".flac")

@@ -1,14 +1,31 @@
-"""The command line's live subcommands: play, live and devices (registered into synth.cli's parser)."""
+"""The command line's live subcommands: play, live and devices (registered into synth.app.cli.main's parser)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 
+from synth import live, midiin
+from synth.app.cli.options import (
+    add_style_options,
+    add_voice_options,
+    audio_path,
+    format_clock,
+    int_in,
+    positive_seconds,
+    source_from_args,
+    voice_set_from_args,
+)
+from synth.app.limits import RATE_MAX_HZ, RATE_MIN_HZ, VOICES_MAX, VOICES_MIN
+from synth.engine import Engine
 from synth.hardware import DEFAULT_PROFILE, PROFILES
+from synth.keys import KeyboardInput, KeysError, layout_help
+from synth.midifile import pack_events
+from synth.sinks import AudioFileWriter
 
 BLOCK_MIN, BLOCK_MAX = 16, 8192
-RATE_MIN_HZ, RATE_MAX_HZ = 8000, 192_000
 BUFFER_MIN_S, BUFFER_MAX_S = 0.02, 60.0
 
 
@@ -24,24 +41,23 @@ def _buffer_seconds(text: str) -> float:
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add this module's subcommands to the parser (common: the shared --debug option)."""
-    from synth.cli import VOICES_MAX, VOICES_MIN, _int_in, _output_path, _positive_seconds
 
     def add_output_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--device", metavar="ID",
                             help="the audio output: its number or part of its name from 'liquidsky devices' "
                                  "(default: the system's default output)")
-        parser.add_argument("--blocksize", metavar="FRAMES", type=_int_in(BLOCK_MIN, BLOCK_MAX), default=256,
+        parser.add_argument("--blocksize", metavar="FRAMES", type=int_in(BLOCK_MIN, BLOCK_MAX), default=256,
                             help="frames per audio block, the unit of rendering and of latency "
                                  f"({BLOCK_MIN}-{BLOCK_MAX}, default 256: 5.3 ms at 48 kHz)")
-        parser.add_argument("--rate", metavar="HZ", type=_int_in(RATE_MIN_HZ, RATE_MAX_HZ, " Hz"), default=None,
+        parser.add_argument("--rate", metavar="HZ", type=int_in(RATE_MIN_HZ, RATE_MAX_HZ, " Hz"), default=None,
                             help="sample rate in Hz (default: the device's own; a JACK server plays only at "
                                  "its own rate)")
-        parser.add_argument("--record", metavar="OUT", type=_output_path,
+        parser.add_argument("--record", metavar="OUT", type=audio_path,
                             help="also write what is played to OUT.wav or OUT.flac (complete even when "
                                  "stopped with Ctrl-C)")
         parser.add_argument("--model", choices=list(PROFILES), default=DEFAULT_PROFILE, type=str.lower,
                             help=f"which CMI to emulate (default {DEFAULT_PROFILE})")
-        parser.add_argument("--voices", metavar="N", type=_int_in(VOICES_MIN, VOICES_MAX), default=None,
+        parser.add_argument("--voices", metavar="N", type=int_in(VOICES_MIN, VOICES_MAX), default=None,
                             help=f"number of voices (cards), {VOICES_MIN}-{VOICES_MAX} (default: the model's own)")
         _add_voice_options(parser)
         parser.add_argument("-q", "--quiet", action="store_true",
@@ -60,8 +76,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     play.add_argument("source", metavar="SOURCE",
                       help="a .mid file, a Page R song (.toml), or the name of a built-in piece (try 'demo') or "
                            "of a score")
-    from synth.cli_scores import add_style_options
-
     add_style_options(play)
     add_output_options(play)
     play.add_argument("--buffer", metavar="SECONDS", type=_buffer_seconds, default=None,
@@ -88,7 +102,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     live.add_argument("--keys", action="store_true",
                       help="play from the computer keyboard: z-m and q-u are two octaves as in trackers, "
                            "- and = shift the octave, space is the sustain pedal, Esc quits")
-    live.add_argument("--duration", metavar="SECONDS", type=_positive_seconds, default=None,
+    live.add_argument("--duration", metavar="SECONDS", type=positive_seconds, default=None,
                       help="stop after this many seconds (default: run until Ctrl-C)")
     add_output_options(live)
     live.set_defaults(run=_cmd_live)
@@ -103,19 +117,15 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 # --- voice options ---------------------------------------------------------------------------------
-# --voice [CH=]NAME and --program-map FILE, the same as render's (synth.cli_voice).
+# --voice [CH=]NAME and --program-map FILE, the same as render's (synth.app.cli.voice).
 
 
 def _add_voice_options(parser: argparse.ArgumentParser) -> None:
-    from synth.cli_voice import add_voice_options
-
     add_voice_options(parser)
 
 
 def _voice_set(args: argparse.Namespace):
     """The VoiceSet the voice options ask for (the General MIDI default without them)."""
-    from synth.cli_voice import voice_set_from_args
-
     return voice_set_from_args(args, getattr(args, "source", None))
 
 
@@ -124,8 +134,6 @@ def _voice_set(args: argparse.Namespace):
 
 def _open_output(command: str, args: argparse.Namespace):
     """(sounddevice, the device, the rate): fails first, in one line, when PortAudio is missing."""
-    from synth import live
-
     sd = live.import_sounddevice(command)
     device = live.choose_output(sd, args.device)
     rate_hz = args.rate or device.default_rate_hz
@@ -133,8 +141,6 @@ def _open_output(command: str, args: argparse.Namespace):
 
 
 def _engine_factory(args: argparse.Namespace, rate_hz: int):
-    from synth.engine import Engine
-
     voices = _voice_set(args)
 
     def make():
@@ -153,9 +159,7 @@ class _StatusLine:
     def __call__(self, status) -> None:
         if not self.enabled:
             return
-        from synth.cli import format_clock
-
-        text = f"  {format_clock(status.played_s)}"
+            text = f"  {format_clock(status.played_s)}"
         if status.expected_s:
             text += f" / {format_clock(status.expected_s)}"
         text += f"   voices {status.n_sounding}/{status.n_cards}   underruns {status.underruns}"
@@ -172,8 +176,6 @@ class _StatusLine:
 
 
 def _summary(report, device, recorded: str | None, n_dropped: int = 0) -> str:
-    from synth.cli import format_clock
-
     plural = "" if report.underruns == 1 else "s"
     line = (f"{format_clock(report.played_s)} at {report.rate_hz} Hz in {report.block_frames}-frame blocks "
             f"on {device.name} ({device.hostapi}): {report.underruns} underrun{plural}")
@@ -197,8 +199,6 @@ def _summary(report, device, recorded: str | None, n_dropped: int = 0) -> str:
 def _run_keeping_recording(player, sd, device, status, recorder, record_path: str | None):
     """player.run; when the device goes away mid-way, the recording so far is closed as a complete
     file and the error says where it is."""
-    from synth import live
-
     try:
         return player.run(sd, device.index, on_status=status)
     except live.DeviceLostError as e:
@@ -212,11 +212,6 @@ def _run_keeping_recording(player, sd, device, status, recorder, record_path: st
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
-    from synth import live
-    from synth.cli_scores import source_from_args
-    from synth.midifile import pack_events
-    from synth.sinks import AudioFileWriter
-
     name, midi = source_from_args(args)  # a bad file or style is named before the device is opened
     sd, device, rate_hz = _open_output("play", args)
     events = pack_events(midi, rate_hz)
@@ -251,16 +246,11 @@ def _cmd_play(args: argparse.Namespace) -> int:
 
 
 def _cmd_live(args: argparse.Namespace) -> int:
-    from synth import live
-    from synth.sinks import AudioFileWriter
-
     sd, device, rate_hz = _open_output("live", args)
     midi_port = args.midi_in
     use_midi = midi_port is not None or not args.keys
     backend = None
     if use_midi:
-        from synth import midiin
-
         backend = midiin.choose_backend(args.midi_backend, "live")
         if midi_port is None:
             midi_port = midiin.default_port(midiin.input_names(backend))
@@ -273,8 +263,6 @@ def _cmd_live(args: argparse.Namespace) -> int:
     max_frames = round(args.duration * rate_hz) if args.duration else None
     feed = live.LiveFeed(make_engine(), inbox, max_frames=max_frames)
     status = _StatusLine(enabled=not args.quiet and sys.stderr.isatty())
-
-    import contextlib
 
     with contextlib.ExitStack() as stack:
         if use_midi:
@@ -289,8 +277,6 @@ def _cmd_live(args: argparse.Namespace) -> int:
         player = live.Player(feed, rate_hz=rate_hz, block_frames=args.blocksize,
                              ring_blocks=live.RING_BLOCKS_LIVE, recorder=recorder)
         if args.keys:
-            from synth.keys import KeyboardInput, layout_help
-
             keyboard = KeyboardInput(inbox, on_quit=feed.finish)
             if not args.quiet:
                 print(layout_help(keyboard.state.octave), flush=True)
@@ -310,10 +296,6 @@ def _cmd_live(args: argparse.Namespace) -> int:
 
 
 def _check_terminal() -> None:
-    import os
-
-    from synth.keys import KeysError
-
     try:
         fd = sys.stdin.fileno()
     except (AttributeError, ValueError, OSError):
@@ -323,8 +305,6 @@ def _check_terminal() -> None:
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    from synth import live, midiin
-
     try:
         sd = live.import_sounddevice("play")
     except live.LiveError as e:

@@ -1,41 +1,20 @@
-"""The command line's score subcommands, scores and arrange, and the --style options of render, info and play."""
+"""The command line's score subcommands: scores (the pieces and the styles) and arrange."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import io
+import json
 import sys
 
-TEMPO_SCALE_MIN, TEMPO_SCALE_MAX = 0.1, 10.0
-SEED_MAX = 2**32 - 1
-
-
-def _midi_path(text: str) -> str:
-    if os.path.splitext(text)[1].lower() not in (".mid", ".midi"):
-        raise argparse.ArgumentTypeError(f"{text}: the arrangement is a MIDI file, OUT.mid")
-    return text
-
-
-def add_style_options(parser: argparse.ArgumentParser) -> None:
-    """--style, --seed and --tempo-scale, for every command that takes a piece."""
-    from synth.cli import _float_in, _int_in
-
-    parser.add_argument("--style", metavar="STYLE", default=None,
-                        help="arrange the piece in a style first: plain, ominous, dissonant, march, ... "
-                             "('liquidsky scores' lists them all); works on any MIDI file")
-    parser.add_argument("--seed", metavar="N", type=_int_in(0, SEED_MAX), default=0,
-                        help="the seed of the style's chance choices (default 0): the same seed, the same "
-                             "arrangement")
-    parser.add_argument("--tempo-scale", metavar="X", type=_float_in(TEMPO_SCALE_MIN, TEMPO_SCALE_MAX), default=1.0,
-                        help=f"multiply every tempo by X after the style ({TEMPO_SCALE_MIN:g}-"
-                             f"{TEMPO_SCALE_MAX:g}; 0.5 = half speed, default 1)")
-
-
-def source_from_args(args: argparse.Namespace):
-    """(display name, MIDI file) of the piece a command names, arranged in its --style."""
-    from synth.sources import open_source
-
-    return open_source(args.source, args.style, seed=args.seed, tempo_scale=args.tempo_scale)
+from scores import CATALOGUE
+from scores.arrange import arrange, score_midi
+from scores.score import to_midi
+from scores.styles import STYLES
+from synth.app.cli.options import add_style_options, format_clock, midi_path
+from synth.app.sources import open_source
+from synth.midifile import describe
+from synth.sinks import write_atomically
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -65,19 +44,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     arrange.add_argument("source", metavar="SOURCE",
                          help="a score's name (see 'liquidsky scores'), a .mid file or a Page R song (.toml)")
-    arrange.add_argument("-o", "--output", metavar="OUT", required=True, type=_midi_path,
+    arrange.add_argument("-o", "--output", metavar="OUT", required=True, type=midi_path,
                          help="the MIDI file to write, OUT.mid; it appears only once complete")
     add_style_options(arrange)
     arrange.set_defaults(run=_cmd_arrange)
 
 
 def _cmd_scores(args: argparse.Namespace) -> int:
-    import json
-
-    from scores import CATALOGUE
-    from scores.arrange import score_midi
-    from scores.styles import STYLES
-
     pieces = []
     for info in CATALOGUE.values():
         midi = score_midi(info.name)
@@ -88,8 +61,6 @@ def _cmd_scores(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"scores": pieces, "styles": styles}, indent=2))
         return 0
-    from synth.cli import format_clock
-
     print("scores (give the name to render, play, info or arrange):")
     width = max(len(p["name"]) for p in pieces)
     for p in pieces:
@@ -106,15 +77,6 @@ def _cmd_scores(args: argparse.Namespace) -> int:
 
 
 def _cmd_arrange(args: argparse.Namespace) -> int:
-    import io
-
-    from scores.arrange import arrange
-    from scores.score import to_midi
-    from synth.cli import format_clock
-    from synth.midifile import describe
-    from synth.sinks import write_atomically
-    from synth.sources import open_source
-
     name, midi = open_source(args.source)
     score = arrange(midi, args.style or "plain", seed=args.seed, tempo_scale=args.tempo_scale)
     out = to_midi(score)

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
+from dataclasses import replace
+
+from synth.app.cli.options import format_clock, int_in
+from synth.midifile import read_midi
+from synth.pager import SongError, dumps_song, load_song, song_to_midi
+from synth.pager.display import song_text
+from synth.pager.frommidi import import_midi
+from synth.pager.song import GRIDS
+from synth.sinks import write_atomically
 
 LOOP_TIMES_MAX = 65536
 
@@ -19,8 +29,6 @@ def _suffix(*suffixes: str, what: str):
 
 
 def _grid(text: str) -> str:
-    from synth.pager.song import GRIDS
-
     grid = text.strip()
     grid = grid[:-1] + "T" if grid.endswith(("t", "T")) else grid
     if grid not in GRIDS:
@@ -41,8 +49,6 @@ def _loop(text: str) -> tuple[int, int]:
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add the pager command and its actions to the parser (common: the shared --debug option)."""
-    from synth.cli import _int_in
-
     pager = commands.add_parser(
         "pager", parents=[common], help="Page R songs: export to MIDI, import from MIDI, show as text",
         description=(
@@ -71,7 +77,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     export.add_argument("-o", "--output", metavar="OUT.mid", required=True,
                         type=_suffix(".mid", ".midi", what="the export is a MIDI file, OUT.mid"),
                         help="the MIDI file to write; it appears only once complete")
-    export.add_argument("--from-step", metavar="N", type=_int_in(1, 255), default=1,
+    export.add_argument("--from-step", metavar="N", type=int_in(1, 255), default=1,
                         help="start at step N of the song list, counted from 1 as 'pager show' numbers them "
                              "(default 1)")
     export.add_argument("--loop-pattern", metavar="N[xTIMES]", type=_loop, default=None,
@@ -106,7 +112,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                     "A MIDI file is shown as 'pager import' would make it.",
     )
     show.add_argument("song", metavar="SONG", help="a song file (.toml), or a MIDI file to see it imported")
-    show.add_argument("--pattern", metavar="N", type=_int_in(1, 255), action="append", default=None,
+    show.add_argument("--pattern", metavar="N", type=int_in(1, 255), action="append", default=None,
                       help="show only pattern N (repeatable; default every pattern)")
     show.add_argument("--grid", type=_grid, default="1/16", metavar="GRID",
                       help="for a MIDI file: the grid to import it on (default 1/16)")
@@ -115,12 +121,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 def _open_song(path: str, grid: str = "1/16"):
     """(song, import report or None) of a song file, or of a MIDI file imported on a grid."""
-    from synth.pager import SongError, load_song
-
     if os.path.splitext(path)[1].lower() in (".mid", ".midi"):
-        from synth.midifile import read_midi
-        from synth.pager.frommidi import import_midi
-
         midi = read_midi(path)
         try:
             report = import_midi(midi, grid=grid)
@@ -131,11 +132,6 @@ def _open_song(path: str, grid: str = "1/16"):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    import io
-
-    from synth.pager import SongError, load_song, song_to_midi
-    from synth.sinks import write_atomically
-
     song = load_song(args.song)
     if args.from_step > len(song.song):
         raise SongError(f"{args.song}: --from-step {args.from_step}: the song list has {len(song.song)} steps")
@@ -146,24 +142,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     buffer = io.BytesIO()
     midi.save(file=buffer)
     write_atomically(args.output, buffer.getvalue())
-    from synth.cli import format_clock
-
     n_notes = sum(1 for track in midi.tracks for msg in track if msg.type == "note_on")
     print(f"wrote {args.output}: {format_clock(midi.length)}, {n_notes:,} notes on {len(midi.tracks) - 1} tracks")
     return 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from synth.pager import SongError, dumps_song
-    from synth.sinks import write_atomically
-
     _, report = _open_song(args.midi, args.grid) if _is_midi(args.midi) else (None, None)
     if report is None:
         raise SongError(f"{args.midi}: not a MIDI file (.mid or .midi)")
     song = report.song
     if args.title is not None:
-        from dataclasses import replace
-
         song = replace(song, title=args.title)
     write_atomically(args.output, dumps_song(song).encode("utf-8"))
     used = sum(1 for i in range(8) if song.track_used(i))
@@ -191,9 +180,6 @@ def _is_midi(path: str) -> bool:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from synth.pager import SongError
-    from synth.pager.display import song_text
-
     song, _ = _open_song(args.song, args.grid)
     for number in args.pattern or []:
         if number not in song.patterns:

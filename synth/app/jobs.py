@@ -25,13 +25,14 @@ a bad one is refused in one line naming the file, the line and the field.
 >>> read_jobs(io.StringIO('{"source": "demo", "rate_hz": "fast"}\\n'), "jobs.jsonl")
 Traceback (most recent call last):
 ...
-synth.jobs.JobsFileError: jobs.jsonl:1: rate_hz: 'fast' is not a whole number
+synth.app.jobs.JobsFileError: jobs.jsonl:1: rate_hz: 'fast' is not a whole number
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import json
 import os
 import re
@@ -40,12 +41,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from scores.styles import get_style
+from synth.app.limits import (
+    RATE_MAX_HZ,
+    RATE_MIN_HZ,
+    SEED_MAX,
+    TEMPO_SCALE_MAX,
+    TEMPO_SCALE_MIN,
+    VOICES_MAX,
+    VOICES_MIN,
+)
+from synth.app.sources import builtin_names
 from synth.hardware import DEFAULT_PROFILE, PROFILES
+from synth.library.catalog import find_voice, parse_channel_voice, read_program_map
 
-RATE_MIN_HZ, RATE_MAX_HZ = 8000, 192_000
-VOICES_MIN, VOICES_MAX = 1, 64
-SEED_MAX = 2**32 - 1
-TEMPO_SCALE_MIN, TEMPO_SCALE_MAX = 0.1, 10.0
 FORMATS = ("wav", "flac")
 CSV_LIST_SEPARATOR = ";"
 
@@ -155,14 +164,11 @@ def _flag(value: Any) -> bool:
 
 
 def _voices(value: Any) -> tuple[str, ...]:
-    from synth.library.catalog import parse_channel_voice
-
     if value in (None, ""):
         return ()
     items = value.split(CSV_LIST_SEPARATOR) if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         raise ValueError(f"{value!r} is not a voice name or a list of them")
-    from synth.library.catalog import find_voice
 
     names = tuple(v.strip() for v in items if v.strip())
     for name in names:
@@ -173,7 +179,6 @@ def _voices(value: Any) -> tuple[str, ...]:
 def _style(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    from scores.styles import get_style
 
     name = _text(value)
     get_style(name)
@@ -268,8 +273,6 @@ def _csv_rows(f: IO[str], name: str) -> Iterable[tuple[int, dict[str, Any]]]:
 def _job(row: dict[str, Any], where: str, defaults: RenderJob | None, base: str) -> RenderJob:
     unknown = sorted(set(row) - set(PARSERS))
     if unknown:
-        import difflib
-
         near = difflib.get_close_matches(unknown[0], PARSERS, n=1)
         hint = f" (did you mean {near[0]}?)" if near else f" (fields: {', '.join(PARSERS)})"
         raise JobsFileError(f"{where}: {unknown[0]}: not a field of a job{hint}")
@@ -289,9 +292,6 @@ def _job(row: dict[str, Any], where: str, defaults: RenderJob | None, base: str)
         if values.get(key) is not None:
             values[key] = _resolve(values[key], base)
     if values.get("program_map") is not None:
-        from synth.errors import one_line
-        from synth.library.catalog import read_program_map
-
         try:
             read_program_map(values["program_map"])
         except (ValueError, OSError) as e:
@@ -302,8 +302,6 @@ def _job(row: dict[str, Any], where: str, defaults: RenderJob | None, base: str)
 
 def _resolve(name: str, base: str) -> str:
     """A relative path from the jobs file's folder; names of built-in pieces and scores stay names."""
-    from synth.sources import builtin_names
-
     if not base or os.path.isabs(name) or name in builtin_names() or "://" in name:
         return name
     return os.path.join(base, name)
@@ -314,8 +312,6 @@ def _resolve(name: str, base: str) -> str:
 
 def source_stem(source: str) -> str:
     """'demo' for a built-in piece; a file's name without its folder and suffix."""
-    from synth.sources import builtin_names
-
     return source if source in builtin_names() else Path(source).stem
 
 

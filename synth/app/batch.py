@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
+import queue as queue_module
 import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synth import outputs
+from synth.app import outputs
+from synth.app.sources import builtin_names, open_source, piece_voice_set
 from synth.errors import one_line, user_errors
-from synth.sources import builtin_names
+from synth.library.catalog import parse_channel_voice
+from synth.midifile import pack_events
+from synth.offline import render_to_file
 
 MIDI_SUFFIXES = (".mid", ".midi")
 FORMATS = ("wav", "flac")
@@ -131,11 +138,6 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
             describe_error: Callable[[Job, BaseException], str] | None = None) -> Result:
     """Render one job; a failure comes back as a Result with its message, never as an exception
     (except an interruption, which stops the whole batch)."""
-    from synth.library.catalog import parse_channel_voice
-    from synth.midifile import pack_events
-    from synth.offline import render_to_file
-    from synth.sources import open_source, piece_voice_set
-
     try:
         name, midi = open_source(job.source, job.style, seed=job.seed, tempo_scale=job.tempo_scale)
         # Packed, and the parsed file let go: the render's memory hardly grows with the song.
@@ -198,10 +200,6 @@ def run_jobs(
 
 
 def _run_in_processes(jobs, n_workers, on_result, on_progress, describe_error) -> None:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_worker_start,
@@ -231,8 +229,6 @@ def _run_in_processes(jobs, n_workers, on_result, on_progress, describe_error) -
 
 
 def _drain(queue, on_progress: ProgressCallback | None) -> None:
-    import queue as queue_module
-
     while True:
         try:
             index, done, estimated = queue.get_nowait()

@@ -1,8 +1,8 @@
 """The command line's collection options of render (--jobs-file, --dask, --resume) and the batch they run.
 
 Every batch into a folder goes through `run_batch`: a folder of MIDI files, several inputs, or the rows
-of a jobs file become RenderJobs (synth.jobs), then synth.batch.Jobs, rendered by local processes
-(--jobs N) or on a Dask cluster (--dask), each row recorded in OUT/manifest.jsonl (synth.manifest).
+of a jobs file become RenderJobs (synth.app.jobs), then synth.app.batch.Jobs, rendered by local processes
+(--jobs N) or on a Dask cluster (--dask), each row recorded in OUT/manifest.jsonl (synth.app.manifest).
 """
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from synth import outputs
-from synth.jobs import RenderJob
-from synth.manifest import MANIFEST_NAME
+from synth.app import outputs
+from synth.app.batch import BatchError, Job, make_output_folder, plan_outputs
+from synth.app.cli.options import EXIT_ERROR, EXIT_OK, PROG, voice_set_from_args
+from synth.app.cli.reports import BatchProgress, batch_error, summary_line
+from synth.app.cluster import import_distributed, parse_address
+from synth.app.jobs import RenderJob, plan_output_names, read_jobs_file
+from synth.app.limits import NORMALIZE_DBFS
+from synth.app.manifest import MANIFEST_NAME, ManifestWriter, entry_for, is_done, read_manifest
 
 
 def add_collection_options(parser: argparse.ArgumentParser) -> None:
@@ -47,11 +52,7 @@ def defaults_from_args(args: argparse.Namespace, source: str = "") -> RenderJob:
 
 
 def render_jobs_file(args: argparse.Namespace) -> int:
-    from synth.jobs import plan_output_names, read_jobs_file
-
     if args.source:
-        from synth.batch import BatchError
-
         raise BatchError(f"--jobs-file {args.jobs_file}: the sources are the file's rows; "
                          f"give no SOURCE ({args.source[0]})")
     defaults = defaults_from_args(args)
@@ -62,8 +63,6 @@ def render_jobs_file(args: argparse.Namespace) -> int:
 
 def render_inputs(args: argparse.Namespace, inputs: Sequence[str], problems: list[tuple[str, str]]) -> int:
     """A batch of inputs (files, folders' files, names) played with the command line's options."""
-    from synth.batch import plan_outputs
-
     defaults = defaults_from_args(args)
     names = [os.path.basename(p) for p in plan_outputs(inputs, args.output, defaults.format)]
     rows = [dataclasses.replace(defaults, source=source) for source in inputs]
@@ -71,9 +70,6 @@ def render_inputs(args: argparse.Namespace, inputs: Sequence[str], problems: lis
 
 
 def _batch_jobs(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequence[str]):
-    from synth.batch import Job
-    from synth.cli import NORMALIZE_DBFS
-
     absolute = bool(args.dask)  # a worker elsewhere has a folder of its own: give it whole paths
 
     def local(path: str | None) -> str | None:
@@ -98,14 +94,7 @@ def _batch_jobs(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequ
 def run_batch(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequence[str],
               problems: list[tuple[str, str]]) -> int:
     """Render the rows into the folder (or URL) -o names, recording each in OUT/manifest.jsonl."""
-    from synth.batch import BatchError, make_output_folder
-    from synth.cli import EXIT_ERROR, EXIT_OK, PROG, _batch_error, _BatchProgress, _summary_line
-    from synth.cli_voice import voice_set_from_args
-    from synth.manifest import ManifestWriter, entry_for, is_done, read_manifest
-
     if args.dask:
-        from synth.cluster import import_distributed, parse_address
-
         parse_address(args.dask)
         import_distributed()
     voice_set_from_args(args)  # a bad --voice or map is one error now, not one per input
@@ -134,7 +123,7 @@ def run_batch(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequen
     for _, line in problems:
         print(f"{PROG}: error: {line}", file=sys.stderr)
     try:
-        with _BatchProgress(len(jobs), enabled=not args.quiet and sys.stderr.isatty()) as bar:
+        with BatchProgress(len(jobs), enabled=not args.quiet and sys.stderr.isatty()) as bar:
             for job in skipped:
                 bar.finish(job.index)
 
@@ -146,7 +135,7 @@ def run_batch(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequen
                 if result.ok:
                     if not args.quiet:
                         shown = outputs.join(args.output, names[result.index])
-                        bar.say(_summary_line(shown, result.report, row.bits, job.stems_dir), sys.stdout)
+                        bar.say(summary_line(shown, result.report, row.bits, job.stems_dir), sys.stdout)
                     return
                 failed.append(job.source)
                 if getattr(args, "debug", False) and result.traceback:
@@ -154,14 +143,14 @@ def run_batch(args: argparse.Namespace, rows: Sequence[RenderJob], names: Sequen
                 bar.say(f"{PROG}: error: {result.error}", sys.stderr)
 
             if args.dask:
-                from synth.cluster import connect, run_jobs_dask
+                from synth.app.cluster import connect, run_jobs_dask
 
                 with connect(args.dask) as client:
-                    run_jobs_dask(todo, client, on_result, describe_error=_batch_error)
+                    run_jobs_dask(todo, client, on_result, describe_error=batch_error)
             else:
-                from synth.batch import run_jobs
+                from synth.app.batch import run_jobs
 
-                run_jobs(todo, args.jobs, on_result, on_progress=bar.update, describe_error=_batch_error)
+                run_jobs(todo, args.jobs, on_result, on_progress=bar.update, describe_error=batch_error)
     finally:
         writer.close(order=list(names))
         for job in todo:

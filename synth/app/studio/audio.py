@@ -15,6 +15,7 @@ import threading
 import mido
 import numpy as np
 
+from synth import live
 from synth.live import Inbox
 
 BLOCK_FRAMES = 1024  # 21 ms at 48 kHz: the stream's unit; small enough to play a key promptly
@@ -132,8 +133,6 @@ class CardOutput:
     """The feed played on the sound card through synth.live's Player, in a thread of its own."""
 
     def __init__(self, feed: StudioFeed, sd, device, block_frames: int = 256) -> None:
-        from synth import live
-
         self.feed = feed
         self.device = device
         self.player = live.Player(feed, rate_hz=feed.rate_hz, block_frames=block_frames,
@@ -156,8 +155,6 @@ class CardOutput:
 
 def open_card(command: str = "studio", device: str | None = None):
     """(sounddevice, the output device, its rate), or synth.live.LiveError saying what is missing."""
-    from synth import live
-
     sd = live.import_sounddevice(command)
     dev = live.choose_output(sd, device)
     return sd, dev, dev.default_rate_hz

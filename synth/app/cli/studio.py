@@ -1,10 +1,13 @@
-"""The command line's studio subcommand (registered into synth.cli's parser)."""
+"""The command line's studio subcommand (registered into synth.app.cli.main's parser)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import webbrowser
 
+from synth.app.cli.options import int_in
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 
 STUDIO_PIP = "pip install 'liquidsky[studio]'"
@@ -15,8 +18,6 @@ class StudioMissing(ValueError):
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from synth.cli import _int_in
-
     studio = commands.add_parser(
         "studio", parents=[common],
         help="the CMI's pages (3, 4, D, 7, 8, R) in the web browser",
@@ -27,7 +28,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
             f"127.0.0.1 only unless --host says otherwise. Needs the studio extra: {STUDIO_PIP}."
         ),
     )
-    studio.add_argument("--port", metavar="N", type=_int_in(0, 65535), default=None,
+    studio.add_argument("--port", metavar="N", type=int_in(0, 65535), default=None,
                         help="the port to listen on (default 8478, or the next free one of the nine after it; "
                              "0: any free port)")
     studio.add_argument("--host", metavar="H", default="127.0.0.1",
@@ -46,15 +47,12 @@ def _cmd_studio(args: argparse.Namespace) -> int:
         import websockets  # noqa: F401
     except ImportError:
         raise StudioMissing(f"liquidsky studio needs the studio extra: {STUDIO_PIP}") from None
-    from synth.studio.server import Studio
+    from synth.app.studio.server import Studio  # the studio's web server: an optional backend
 
     studio = Studio(host=args.host, port=args.port, model=args.model)
     print(studio.url, flush=True)
     print("liquidsky studio: open the URL above (the token in it guards the studio); Ctrl-C stops", flush=True)
     if not args.no_browser:
-        import contextlib
-        import webbrowser
-
         with contextlib.suppress(Exception):  # no browser: the URL is printed
             webbrowser.open(studio.url)
     try:

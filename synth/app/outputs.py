@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from synth.sinks import write_atomically
+
 # The prefixes of the temporary files beside a target: AudioFileWriter's (".NAME.partial-",
 # ".NAME.float-") and the upload's (".NAME.upload-").
 TEMP_KINDS = ("partial", "float", "upload")
@@ -141,7 +143,6 @@ def write_text(path: str, text: str) -> None:
             f.write(text)
         fs.mv(staged, inner)
         return
-    from synth.sinks import write_atomically
 
     write_atomically(path, text.encode("utf-8"))
 

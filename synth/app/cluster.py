@@ -1,7 +1,7 @@
 """Rendering a batch on a Dask cluster: the same jobs and the same worker code as --jobs, on other machines.
 
 `--dask ADDRESS` names a running scheduler (tcp://host:8786), `--dask local:N` starts a LocalCluster of
-N worker processes on this machine for the batch. Each row is one task, rendered by synth.batch.run_job
+N worker processes on this machine for the batch. Each row is one task, rendered by synth.app.batch.run_job
 as a local process would (so the bytes are the same); a task's failure is a Result with its message.
 A worker that dies while rendering (killed, out of memory) loses nothing: the scheduler gives the task
 to another worker, up to its `distributed.scheduler.allowed-failures` (3 by default), and the
@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 
-from synth.batch import BatchError, Job, Result, run_job
+from synth.app.batch import BatchError, Job, Result, run_job
 from synth.errors import one_line
 
 INSTALL_HINT = "pip install 'liquidsky[dask]'"
@@ -39,7 +39,7 @@ def parse_address(text: str) -> tuple[str | None, int | None]:
     >>> parse_address("local:zero")
     Traceback (most recent call last):
     ...
-    synth.batch.BatchError: --dask local:zero: N in local:N is a number of workers, 1-64
+    synth.app.batch.BatchError: --dask local:zero: N in local:N is a number of workers, 1-64
     """
     text = text.strip()
     if text.startswith(LOCAL_PREFIX):

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from synth import outputs
+from synth.app import outputs
 
 MANIFEST_NAME = "manifest.jsonl"
 # A manifest at a URL cannot be appended to: it is rewritten whole, at most this often (a choice).
