@@ -8,17 +8,16 @@ import * as paged from "./paged.js";
 import * as page7 from "./page7.js";
 import * as page8 from "./page8.js";
 import * as pager from "./pager.js";
+import { onVoice, setVoice, studio } from "./studio.js";
 
 const PAGES = { "3": page3, "4": page4, D: paged, "7": page7, "8": page8, R: pager };
-export const studio = { voice: null, state: null, page: "4" };
 window.studio = studio;
 
-export function setVoice(voice) {
-  studio.voice = voice;
+onVoice((voice) => {
   document.getElementById("voice-title").textContent = `VOICE ${voice.name}  MODE ${voice.parameters.mode}`;
   document.getElementById("voice-name").value = voice.name;
   PAGES[studio.page].update?.(voice);
-}
+});
 
 async function refreshState() {
   studio.state = await api("/api/state");

@@ -2,7 +2,7 @@
 import { api, status } from "./api.js";
 import { hear } from "./audio.js";
 import { canvas, clear, drawStack, text, DIM, FAINT, GREEN } from "./draw.js";
-import { setVoice } from "./app.js";
+import { setVoice } from "./studio.js";
 
 export const TITLE = "HARMONIC PROFILES";
 const NS = 32, NH = 32;

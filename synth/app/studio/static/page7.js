@@ -2,7 +2,7 @@
 import { api, status } from "./api.js";
 import { hear } from "./audio.js";
 import { canvas, clear, drawStack, text, DIM, FAINT, GREEN } from "./draw.js";
-import { setVoice } from "./app.js";
+import { setVoice } from "./studio.js";
 
 export const TITLE = "CONTROL";
 // [name, label, kind, min, max, step]; segments are shown 1-based as on the CMI.

@@ -2,7 +2,7 @@
 import { api, status } from "./api.js";
 import { hear } from "./audio.js";
 import { canvas, drawPeaks } from "./draw.js";
-import { setVoice } from "./app.js";
+import { setVoice } from "./studio.js";
 
 export const TITLE = "SAMPLING";
 let els = null;
