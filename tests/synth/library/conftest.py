@@ -1,12 +1,8 @@
 """The recipes are in the source tree, not in the installed package: the build's tests read this checkout's."""
 
-import sys
 from pathlib import Path
 
 from synth.library import build
-
-# the test helpers of tests/synth (voicesets) for this folder's tests too
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CHECKOUT_RECIPES = Path(__file__).resolve().parents[3] / "seeds" / "voices.toml"
 

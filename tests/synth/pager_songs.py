@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "undertow.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "undertow.toml"
 
 # Line numbers matter: the error tests name them.
 BASE = """\

@@ -206,3 +206,24 @@ def test_rendering_the_same_piece_twice_gives_byte_identical_files(tmp_path, cap
         outputs.append((tmp_path / name).read_bytes())
     assert len(outputs[0]) > 100_000
     assert outputs[0] == outputs[1]
+
+
+# What --help may not load: the optional backends (each an extra to install) and scipy.signal, which
+# alone takes longer to import than the whole command line.
+HEAVY_OR_OPTIONAL = ("sounddevice", "rtmidi", "matplotlib", "starlette", "uvicorn", "websockets", "distributed",
+                     "dask", "fsspec", "pretty_midi", "scipy.signal")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["render", "--help"], ["play", "--help"], ["live", "--help"],
+                                  ["voice", "import", "--help"], ["studio", "--help"]])
+def test_help_loads_no_optional_backend_nor_scipy_signal(argv):
+    probe = (
+        "import json, sys\n"
+        "from synth.app.cli.main import main\n"
+        f"status = main({argv!r})\n"
+        f"print(json.dumps([status, [m for m in {HEAVY_OR_OPTIONAL!r} if m in sys.modules]]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    status, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == 0
+    assert loaded == []

@@ -153,7 +153,7 @@ def test_the_readme_jobs_file_examples_read_and_name_their_outputs_as_it_says():
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     jsonl = re.search(r"```jsonl\n(.*?)```", readme, re.S).group(1)
     csv_text = re.search(r"```csv\n(.*?)```", readme, re.S).group(1)
     rows = _read(jsonl)

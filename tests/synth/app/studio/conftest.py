@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
-
-# tests/synth holds jack_tools (the JACK server of the live tests), used by the card output test.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # CI sets this, so that a studio test that cannot run fails instead of being skipped.
 REQUIRE_ENV = "LIQUIDSKY_REQUIRE_STUDIO"
