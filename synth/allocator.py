@@ -24,8 +24,12 @@ from __future__ import annotations
 import heapq
 from collections import deque
 
+import mido
+
+from synth.midi import CC, ENDS_ALL_NOTES, is_note_off, pedal_down
+
 #: How note_on picks a card when more notes are wanted than there are cards. The CMI sources say
-#: only "prefer a voice already in release, then the oldest" (cmi-model.md, Polyphony); the lowest
+#: only "prefer a voice already in release, then the oldest" (docs/hardware.md, Polyphony); the lowest
 #: free card and the order among released cards are our choices, made so that a render is
 #: reproducible.
 POLICY = "free (lowest card first), then released longest ago, then oldest sounding"
@@ -145,6 +149,28 @@ class Allocator:
         for card in cards:
             self._release(card)
         return cards
+
+    def follow(self, track: int, message: mido.Message) -> list[int]:
+        """Keep the books for a message that ends notes; returns the cards it releases.
+
+        A key going up releases its oldest held instance (or sustains it under the pedal); the sustain
+        pedal going down holds the channel's notes from then on, going up releases them; Reset All
+        Controllers lifts the pedal; All Notes Off, the mode messages and All Sound Off release every
+        note of the channel. Any other message changes nothing. Key-downs go through note_on, which
+        returns what its caller needs: the card and the note stolen.
+        """
+        if is_note_off(message):
+            card = self.note_off(track, message.channel, message.note)
+            return [] if card is None else [card]
+        if message.type == "control_change":
+            control, channel = message.control, message.channel
+            if control == CC.SUSTAIN:
+                return self.hold(channel, pedal_down(message.value))
+            if control == CC.RESET_ALL_CONTROLLERS:
+                return self.pedal_up(channel)
+            if control in ENDS_ALL_NOTES:
+                return self.all_notes_off(channel)
+        return []
 
     def all_notes_off(self, channel: int) -> list[int]:
         """CC123 / CC120: release every held and sustained note of the channel, pedal or not.

@@ -3,7 +3,7 @@
 A card's DAC holds each sample until its next clock tick, so its output is a staircase with steps at
 times that have nothing to do with the host's sample grid. Sampling that staircase directly would
 fold every image above the host's Nyquist back into the band as inharmonic noise the hardware never
-made (cmi-model.md, behaviour 3). Instead every step of size d at host time t adds d * S(n - t) to
+made (docs/hardware.md, behaviour 2). Instead every step of size d at host time t adds d * S(n - t) to
 the output, where S is the step response of a low-pass at the host rate. We write it as the naive
 held value plus a short residual r(x) = S(x) - H(x) (H the unit step) over 2 * HALF_TAPS frames,
 which keeps the images below the host's Nyquist, with the hold's own sinc weighting, untouched.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mido
 
+from synth.midi import DRUM_CHANNEL
+
 TITLE = "liquidsky demo"
 TICKS_PER_BEAT = 480
 BEATS_PER_BAR = 3
@@ -16,7 +18,6 @@ TEMPO_BPM = 100.0
 BELLS_CHANNEL = 0  # channel 1
 PAD_CHANNEL = 1  # channel 2
 HARPSICHORD_CHANNEL = 2  # channel 3
-DRUM_CHANNEL = 9  # channel 10, the General MIDI percussion channel
 
 # General MIDI programs, counted from 0 as they travel in a program_change message.
 TUBULAR_BELLS = 14

@@ -14,11 +14,18 @@ from synth import hardware as hw
 from synth.allocator import Allocator
 from synth.gm import default_voice_set
 from synth.instrument import Instrument
+from synth.midi import (
+    BEND_RANGE_DEFAULT_SEMITONES,
+    CC,
+    DRUM_CHANNEL,
+    N_CHANNELS,
+    RPN_NULL,
+    RPN_PITCH_BEND_RANGE,
+    is_note_on,
+    pedal_down,
+)
 from synth.units import db_to_gain, midi_to_hz
 from synth.voice import Voice
-
-DRUM_CHANNEL = 9  # MIDI channel 10, as musicians count
-N_CHANNELS = 16
 
 # Headroom: each card is mixed at 1/8 as in MAME (hardware.CARD_MIX_GAIN); we add 6 dB of make-up
 # gain so that a typical arrangement peaks a few dB below full scale (a choice, not the hardware's).
@@ -28,7 +35,7 @@ MASTER_GAIN_DB = 6.0
 DEFAULT_VOLUME = 100
 DEFAULT_EXPRESSION = 127
 DEFAULT_PAN = 64
-DEFAULT_BEND_RANGE_SEMITONES = 2.0
+DEFAULT_BEND_RANGE_SEMITONES = BEND_RANGE_DEFAULT_SEMITONES
 # FILTER units moved per step of CC74 (brightness) away from its centre of 64 (a choice).
 BRIGHTNESS_FILTER_UNITS = 0.5
 
@@ -45,8 +52,8 @@ class ChannelState:
     sustain: bool = False
     bend: int = 0  # -8192..8191
     bend_range_semitones: float = DEFAULT_BEND_RANGE_SEMITONES
-    rpn_msb: int = 127
-    rpn_lsb: int = 127
+    rpn_msb: int = RPN_NULL[0]
+    rpn_lsb: int = RPN_NULL[1]
 
     @property
     def bend_semitones(self) -> float:
@@ -58,7 +65,7 @@ class ChannelState:
         self.sustain = False
         self.bend = 0
         self.brightness = 64
-        self.rpn_msb = self.rpn_lsb = 127
+        self.rpn_msb, self.rpn_lsb = RPN_NULL
 
 
 @dataclass
@@ -261,11 +268,17 @@ class Engine:
     def handle(self, message: mido.Message, track: int = 0) -> None:
         """Apply one MIDI message at the current frame (file and live input alike)."""
         kind = message.type
-        if kind == "note_on" and message.velocity > 0:
+        if is_note_on(message):
             self._note_on(message.channel, message.note, message.velocity, track)
-        elif kind in ("note_off", "note_on"):
-            self._note_off(message.channel, message.note, track)
-        elif kind == "control_change":
+            return
+        if kind == "control_change" and message.control == CC.ALL_SOUND_OFF:
+            self._sound_off(message.channel)
+            return
+        # Key-ups, the pedal, and the messages that end every note: the allocator's books say which
+        # cards go into their release.
+        for c in self._alloc.follow(track, message):
+            self._release(c)
+        if kind == "control_change":
             self._control(message.channel, message.control, message.value)
         elif kind == "program_change":
             self._channels[message.channel].program = message.program
@@ -301,11 +314,6 @@ class Engine:
             return self.voices.melodic(program, channel=channel)
         return self.voices.melodic(program)
 
-    def _note_off(self, channel: int, key: int, track: int) -> None:
-        c = self._alloc.note_off(track, channel, key)
-        if c is not None:
-            self._release(c)
-
     def _release(self, c: int) -> None:
         info = self._card_notes[c]
         # A drum hit plays its whole sound (GM drums ignore note-off) unless the voice loops.
@@ -314,50 +322,41 @@ class Engine:
         self._istate[c, card.I_PENDING_RELEASE] = 1
 
     def _control(self, channel: int, control: int, value: int) -> None:
+        """What a controller changes in the channel's state (the notes it ends are already released)."""
         ch = self._channels[channel]
-        if control == 7:
+        if control == CC.VOLUME:
             ch.volume = value
             self._update_mix(channel)
-        elif control == 11:
+        elif control == CC.EXPRESSION:
             ch.expression = value
             self._update_mix(channel)
-        elif control == 10:
+        elif control == CC.PAN:
             ch.pan = value
             self._update_mix(channel)
-        elif control == 64:
-            on = value >= 64
-            ch.sustain = on
-            for c in self._alloc.hold(channel, on):
-                self._release(c)
-        elif control == 74:
+        elif control == CC.SUSTAIN:
+            ch.sustain = pedal_down(value)
+        elif control == CC.BRIGHTNESS:
             ch.brightness = value
             self._update_filters(channel)
-        elif control == 101:
+        elif control == CC.RPN_MSB:
             ch.rpn_msb = value
-        elif control == 100:
+        elif control == CC.RPN_LSB:
             ch.rpn_lsb = value
-        elif control in (6, 38) and (ch.rpn_msb, ch.rpn_lsb) == (0, 0):
-            # RPN 0: pitch bend range, semitones in the data entry MSB and cents in the LSB.
+        elif control in (CC.DATA_ENTRY, CC.DATA_ENTRY_LSB) and (ch.rpn_msb, ch.rpn_lsb) == RPN_PITCH_BEND_RANGE:
+            # The pitch bend range: semitones in the data entry MSB and cents in the LSB.
             whole = math.floor(ch.bend_range_semitones)
             cents = round((ch.bend_range_semitones - whole) * 100)
-            if control == 6:
+            if control == CC.DATA_ENTRY:
                 whole = value
             else:
                 cents = value
             ch.bend_range_semitones = whole + cents / 100.0
             self._retune_channel(channel)
-        elif control == 120:
-            self._sound_off(channel)
-        elif control == 121:
+        elif control == CC.RESET_ALL_CONTROLLERS:
             ch.reset_controllers()
-            for c in self._alloc.hold(channel, False):
-                self._release(c)
             self._update_mix(channel)
             self._update_filters(channel)
             self._retune_channel(channel)
-        elif control in (123, 124, 125, 126, 127):
-            for c in self._alloc.all_notes_off(channel):
-                self._release(c)
 
     def _sound_off(self, channel: int) -> None:
         """CC120: every card of the channel stops now, through the steal fade so it does not click."""

@@ -8,6 +8,7 @@ from functools import cache
 from types import MappingProxyType
 
 from synth.library.builtin import builtin_instruments, builtin_voices
+from synth.midi import N_PROGRAMS
 from synth.voice import Voice
 
 # General MIDI Level 1 program names, 0-based (the spec numbers them 1-128).
@@ -58,8 +59,6 @@ GM_DRUM_NAMES = {
     73: "Short Guiro", 74: "Long Guiro", 75: "Claves", 76: "Hi Wood Block", 77: "Low Wood Block",
     78: "Mute Cuica", 79: "Open Cuica", 80: "Mute Triangle", 81: "Open Triangle",
 }
-
-N_PROGRAMS = 128
 
 
 class VoiceSetError(ValueError):

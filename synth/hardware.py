@@ -50,7 +50,7 @@ SEGMENT_TIME_DEFAULT_S = 0.050
 RATE_MULTIPLIER_CLOCKS = 64
 # Which level picks M is not settled by the sources (MAME versions differ in the curve's details):
 # "before" reads the counter before each step (a full decay 255 -> 0 takes 3.81x the linear time),
-# "after" reads it after (3.89x, the "about 3.9x" of the hardware notes). A setting of the engine
+# "after" reads it after (3.89x, the "about 3.9x" of docs/hardware.md). A setting of the engine
 # (Engine(envelope_level_read=...)); "before" is the default, which the factory voices were voiced with.
 ENVELOPE_LEVEL_READS = ("before", "after")
 ENVELOPE_LEVEL_READ_DEFAULT = "before"

@@ -19,6 +19,7 @@ import mido
 import numpy as np
 
 from synth import card
+from synth.midi import N_CHANNELS
 from synth.offline import last_event_frame, render_events
 
 try:  # built by pip install on POSIX systems; needs no PortAudio to import
@@ -29,7 +30,7 @@ except ImportError:  # pragma: no cover - a build without it
 if TYPE_CHECKING:
     from synth.sinks import AudioFileWriter
 
-DEFAULT_BLOCK_FRAMES = 256  # 5.3 ms at 48 kHz: the block the issue measures, and JACK's usual period
+DEFAULT_BLOCK_FRAMES = 256  # 5.3 ms at 48 kHz: the block benchmarks/live_bench.py measures at, and JACK's usual period
 
 # Audio rendered ahead of the callback. A file has no latency to keep low, so by default it gets a
 # cushion of 2 s (`play --buffer`), which rides out a render thread the scheduler holds up for a
@@ -67,7 +68,6 @@ TIMING_SLOTS = 1 << 16
 # card unplugged): better an error than a wait without end. Hundreds of blocks at any usual size.
 STALL_S = 2.0
 
-N_CHANNELS = 16
 SOUND_OFF = 120  # CC120, All Sound Off: cards fade out over card.STEAL_FADE_S
 
 PORTAUDIO_APT = "sudo apt-get install libportaudio2"

@@ -26,7 +26,8 @@ from typing import NamedTuple
 import mido
 from mido.midifiles.meta import KeySignatureError, build_meta_message
 
-from .allocator import Allocator
+from synth.allocator import Allocator
+from synth.midi import is_note_off, is_note_on
 
 # Microseconds per beat when a file sets no tempo: 120 BPM (Standard MIDI File spec 1.0).
 DEFAULT_TEMPO_US = 500_000
@@ -50,13 +51,6 @@ _SYSTEM_DATA_BYTES = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB
 _META = 0xFF
 _META_SET_TEMPO = 0x51
 _META_END_OF_TRACK = 0x2F
-
-# Controller numbers (MIDI 1.0 spec) that describe() follows.
-CC_SUSTAIN = 64
-CC_ALL_SOUND_OFF = 120
-CC_RESET_ALL_CONTROLLERS = 121
-# 123 is All Notes Off; 124-127 (omni off/on, mono, poly) imply it.
-CC_ALL_NOTES_OFF = frozenset({CC_ALL_SOUND_OFF, 123, 124, 125, 126, 127})
 
 
 class MidiFileError(ValueError):
@@ -124,7 +118,7 @@ def _parse(data: bytes) -> mido.MidiFile:
     if n_tracks == 0:
         raise _Problem("the header declares no tracks")
     try:
-        _time_base(division)
+        decode_division(division)
     except ValueError as e:
         raise _Problem(str(e)) from None
 
@@ -282,7 +276,7 @@ def _meta_message(meta_type: int, data: bytes, delta: int, number: int) -> mido.
 # --- time -----------------------------------------------------------------------------------------
 
 
-def _time_base(division: int) -> tuple[str, int, Fraction]:
+def decode_division(division: int) -> tuple[str, int, Fraction]:
     """Decode the header's division: ('beat', ticks_per_beat, 0) or ('smpte', ticks_per_frame, fps).
 
     Takes the signed 16-bit value mido stores in MidiFile.ticks_per_beat (negative = SMPTE).
@@ -304,7 +298,7 @@ def _time_base(division: int) -> tuple[str, int, Fraction]:
 
 def describe_division(division: int) -> str:
     """'480 ticks per beat', '25 fps x 40' or '29.97 fps x 80' (ticks per frame)."""
-    kind, ticks, fps = _time_base(division)
+    kind, ticks, fps = decode_division(division)
     if kind == "beat":
         return f"{ticks} ticks per beat"
     fps_text = str(fps.numerator) if fps.denominator == 1 else f"{float(fps):.2f}"
@@ -341,7 +335,7 @@ class _TimeBase(NamedTuple):
 def _time_base_of(midi: mido.MidiFile) -> _TimeBase:
     """The file's time base and tempo maps; one pass that keeps only the tempo changes."""
     try:
-        kind, ticks_unit, fps = _time_base(midi.ticks_per_beat)
+        kind, ticks_unit, fps = decode_division(midi.ticks_per_beat)
     except ValueError as e:  # only a MidiFile built elsewhere can get here; read_midi checks this
         raise MidiFileError(f"{midi.filename or '<mido.MidiFile>'}: {e}") from None
     if kind == "smpte":
@@ -399,13 +393,9 @@ def _timeline(midi: mido.MidiFile) -> _Timeline:
     return _Timeline(events, base.denominator, end, base.first_tempo_us)
 
 
-def _is_note_off(msg: mido.Message) -> bool:
-    return msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0)
-
-
 def _sort_key(event: tuple[int, int, int, object]) -> tuple[int, int, int, int]:
     time, track, index, msg = event
-    return time, 0 if _is_note_off(msg) else 1, track, index
+    return time, 0 if is_note_off(msg) else 1, track, index
 
 
 def _round_ratio(num: int, den: int) -> int:
@@ -481,7 +471,7 @@ class EventStream:
                 group.sort(key=_group_key)
                 yield from group
                 group = []
-            group.append((frame, 0 if _is_note_off(msg) else 1, t, j, msg))
+            group.append((frame, 0 if is_note_off(msg) else 1, t, j, msg))
         group.sort(key=_group_key)
         yield from group
 
@@ -589,22 +579,14 @@ def describe(midi: mido.MidiFile | str | os.PathLike[str] | bytes, n_voices: int
 
     for num, track, _, msg in events:
         kind = msg.type
-        if kind == "note_on" and msg.velocity > 0:
+        if is_note_on(msg):
             channels.add(msg.channel + 1)
             unbounded.note_on(track, msg.channel, msg.note)
             _, taken = limited.note_on(track, msg.channel, msg.note)
             stolen += taken is not None
             peak = max(peak, unbounded.n_busy)
-        elif kind in ("note_on", "note_off"):
-            ended = [pool.note_off(track, msg.channel, msg.note) for pool in pools]
-            release([[card] if card is not None else [] for card in ended], num)
-        elif kind == "control_change":
-            if msg.control == CC_SUSTAIN:
-                release([pool.hold(msg.channel, msg.value >= 64) for pool in pools], num)
-            elif msg.control == CC_RESET_ALL_CONTROLLERS:
-                release([pool.pedal_up(msg.channel) for pool in pools], num)
-            elif msg.control in CC_ALL_NOTES_OFF:
-                release([pool.all_notes_off(msg.channel) for pool in pools], num)
+        elif kind in ("note_on", "note_off", "control_change"):
+            release([pool.follow(track, msg) for pool in pools], num)
         elif kind == "program_change":
             used = programs.setdefault(msg.channel + 1, [])
             if msg.program not in used:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import mido
 
+from synth.midi import ENDS_ALL_NOTES
+
 
 class PolyphonyLimit:
     """A filter of MIDI messages: `limits` {0-based channel: NPHONY}; other channels pass untouched.
@@ -56,7 +58,7 @@ class PolyphonyLimit:
             if message.note in held:
                 held.remove(message.note)
             return [message]
-        if message.type == "control_change" and message.control in (120, 123):
+        if message.type == "control_change" and message.control in ENDS_ALL_NOTES:
             held.clear()
             self._cut = Counter({k: v for k, v in self._cut.items() if k[0] != channel})
         return [message]

@@ -14,6 +14,7 @@ import mido
 import numpy as np
 
 from synth.engine import Engine
+from synth.midi import ENDS_ALL_NOTES, PEDALS, is_note_on, pedal_down
 from synth.midifile import EventStream, PackedEvents, end_frame
 from synth.sinks import AudioFileWriter, SinkError, output_format
 from synth.units import db_to_gain, frames_to_seconds, gain_to_db, seconds_to_frames
@@ -254,7 +255,7 @@ class _Loop:
 
     def note(self, track: int, msg: mido.Message) -> None:
         kind = msg.type
-        if kind == "note_on" and msg.velocity > 0:
+        if is_note_on(msg):
             key = (track, msg.channel, msg.note)
             self.held[key] = self.held.get(key, 0) + 1
         elif kind in ("note_on", "note_off"):
@@ -265,13 +266,13 @@ class _Loop:
             else:
                 self.held.pop(key, None)
         elif kind == "control_change":
-            if msg.control in (64, 66):  # sustain, sostenuto
+            if msg.control in PEDALS:
                 pedal = (track, msg.channel, msg.control)
-                if msg.value >= 64:
+                if pedal_down(msg.value):
                     self.pedals.add(pedal)
                 else:
                     self.pedals.discard(pedal)
-            elif msg.control in (120, 123, 124, 125, 126, 127):  # sound off, all notes off, modes
+            elif msg.control in ENDS_ALL_NOTES:
                 self.held = {k: n for k, n in self.held.items() if k[:2] != (track, msg.channel)}
 
     def release_all(self) -> None:

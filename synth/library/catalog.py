@@ -12,12 +12,9 @@ from synth.instrument import SUFFIX as INSTRUMENT_SUFFIX
 from synth.instrument import Instrument, InstrumentError, Sound, load_instrument
 from synth.library import user
 from synth.library.builtin import builtin_instruments, builtin_voices
+from synth.midi import DRUM_CHANNEL, N_CHANNELS, N_PROGRAMS
 from synth.voice import Voice
 from synth.voicefile import SUFFIX, VoiceFileError, load_voice
-
-DRUM_CHANNEL = 9  # MIDI channel 10, as musicians count
-N_CHANNELS = 16
-N_PROGRAMS = 128
 
 
 class CatalogError(ValueError):

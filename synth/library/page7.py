@@ -74,7 +74,7 @@ def _step_s(timer: int, level: int, rising: bool, curve: str) -> float:
     """Time of one envelope step at `level` (hardware.envelope_step_s; the 7497 multiplier when exponential).
 
     Decaying, the multiplier passes M = 4 * floor(level / 16) + 3 of every 64 clocks
-    (cmi-model.md); attacking, the same law mirrored about the middle of the range.
+    (docs/hardware.md, Envelope); attacking, the same law mirrored about the middle of the range.
     """
     step = hw.envelope_step_s(timer)
     if curve != "exponential":

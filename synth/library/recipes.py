@@ -49,7 +49,7 @@ from synth.units import midi_to_hz, parse_note
 from synth.voice import Voice
 
 SOURCE_RATE_HZ = 48_000.0
-# cmi-model.md: a full decay on the exponential curve takes 3.9 times as long as on the linear one.
+# docs/hardware.md, Envelope: a full decay on the exponential curve takes 3.9 times as long as on the linear one.
 EXPONENTIAL_STRETCH = 3.9
 # Modelled partials stop below this fraction of the source rate: the capture's resampler removes
 # what lies above the recording rate's Nyquist anyway; this only keeps the source itself unaliased.

@@ -29,7 +29,8 @@ from fractions import Fraction
 import mido
 
 from synth.gm import default_voice_set
-from synth.midifile import _time_base
+from synth.midi import CC
+from synth.midifile import decode_division
 from synth.pager.sequencer import REGISTER_TEXT, TICKS_PER_BEAT, TRACK_PREFIX
 from synth.pager.song import (
     DRUM_CHANNEL,
@@ -84,7 +85,7 @@ def import_midi(midi: mido.MidiFile, *, grid: str = "1/16", title: str | None = 
     if grid not in GRIDS:
         raise SongError(f"unknown grid {grid!r} (use one of {', '.join(GRIDS)})")
 
-    kind, resolution, fps = _time_base(midi.ticks_per_beat)
+    kind, resolution, fps = decode_division(midi.ticks_per_beat)
     # SMPTE files are read as if at 120 beats a minute (a beat 0.5 s), as scores.score.from_midi does
     source_ppq = Fraction(fps) * resolution / 2 if kind == "smpte" else Fraction(resolution)
 
@@ -117,7 +118,7 @@ def import_midi(midi: mido.MidiFile, *, grid: str = "1/16", title: str | None = 
                 continue
             if msg.type == "program_change":
                 programs.setdefault(msg.channel, msg.program)
-            elif msg.type == "control_change" and msg.control == 7:
+            elif msg.type == "control_change" and msg.control == CC.VOLUME:
                 levels.setdefault(msg.channel, msg.value)
             elif msg.type == "note_on" and msg.velocity > 0:
                 sounding[msg.channel, msg.note].append((t, msg.velocity))

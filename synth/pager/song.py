@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from synth.midi import DRUM_CHANNEL
+
 # --- the CMI's numbers (pages.md, Page R) -----------------------------------------------------------
 N_TRACKS = 8  # one per register, A-H (Page 3's eight registers)
 TRACK_NAMES = "ABCDEFGH"
@@ -30,7 +32,6 @@ MAX_STEPS_PER_BAR = 192  # 1/32 triplets in a bar of 16/4 at most
 MAX_EXPANDED_BARS = 65536  # the whole song, sections and repeats expanded: refused beyond (about 9 h at 120 BPM)
 VELOCITY_DEFAULT = 100
 LEVEL_DEFAULT = 100  # a register's level, sent as MIDI controller 7 (volume)
-DRUM_CHANNEL = 9  # MIDI channel 10 as musicians count it
 DRUMS = "drums"  # the voice name of a register on channel 10: the General MIDI kit, a voice per key
 
 # Time grids by note value: the length of one step in quarter notes. "T" is a triplet (three in the

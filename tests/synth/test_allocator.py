@@ -1,5 +1,6 @@
 """Tests for synth.allocator: the card bookkeeping and its steal policy."""
 
+import mido
 import pytest
 
 from synth.allocator import Allocator
@@ -222,3 +223,55 @@ def test_same_event_sequence_gives_the_same_cards():
 def test_allocator_needs_at_least_one_card():
     with pytest.raises(ValueError):
         Allocator(0)
+
+
+# --- follow: the one place that says which messages end notes --------------------------------------
+
+
+def _cc(control: int, value: int = 0, channel: int = CH):
+    return mido.Message("control_change", channel=channel, control=control, value=value)
+
+
+def test_following_a_key_up_releases_its_oldest_instance_and_an_unknown_key_nothing():
+    alloc = Allocator(4)
+    first, second = fill(alloc, [60, 60])
+    assert alloc.follow(T, mido.Message("note_on", channel=CH, note=60, velocity=0)) == [first]
+    assert alloc.follow(T, mido.Message("note_off", channel=CH, note=61)) == []
+    assert alloc.state(second) == "held"
+
+
+def test_following_the_pedal_holds_notes_until_it_lifts_then_releases_them_in_key_up_order():
+    alloc = Allocator(4)
+    cards = fill(alloc, [60, 62, 64])
+    assert alloc.follow(T, _cc(64, 127)) == []
+    for key in (64, 60):
+        assert alloc.follow(T, mido.Message("note_off", channel=CH, note=key)) == []
+    assert alloc.state(cards[2]) == "sustained"
+    assert alloc.follow(T, _cc(64, 0)) == [cards[2], cards[0]]
+    assert alloc.state(cards[1]) == "held"
+
+
+def test_following_reset_all_controllers_lifts_the_pedal():
+    alloc = Allocator(4)
+    [card] = fill(alloc, [60])
+    alloc.follow(T, _cc(64, 100))
+    alloc.follow(T, mido.Message("note_off", channel=CH, note=60))
+    assert alloc.follow(T, _cc(121)) == [card]
+
+
+@pytest.mark.parametrize("control", [120, 123, 124, 125, 126, 127])
+def test_following_all_notes_off_or_a_mode_message_releases_every_note_of_its_channel_only(control):
+    alloc = Allocator(4)
+    mine = fill(alloc, [60, 64])
+    other, _ = alloc.note_on(T, CH + 1, 67)
+    assert alloc.follow(T, _cc(control)) == mine
+    assert alloc.state(other) == "held"
+
+
+def test_following_any_other_message_changes_nothing():
+    alloc = Allocator(4)
+    fill(alloc, [60])
+    for message in (_cc(7, 10), _cc(64, 63), mido.Message("program_change", program=5),
+                    mido.Message("pitchwheel", pitch=100)):
+        assert alloc.follow(T, message) == []
+    assert alloc.n_busy == 1

@@ -1,4 +1,4 @@
-"""The channel card against the behaviours of cmi-model.md, each as a number."""
+"""The channel card against the behaviours of docs/hardware.md, each as a number."""
 
 from __future__ import annotations
 

@@ -17,11 +17,10 @@ import numpy as np
 
 from synth import live
 from synth.live import Inbox
+from synth.midi import CC, N_CHANNELS
 
 BLOCK_FRAMES = 1024  # 21 ms at 48 kHz: the stream's unit; small enough to play a key promptly
 MAX_RECORD_S = 600  # the recording keeps at most ten minutes (a choice; 230 MB at 48 kHz stereo float32)
-N_CHANNELS = 16
-ALL_NOTES_OFF = 123
 
 
 class StudioFeed:
@@ -67,7 +66,7 @@ class StudioFeed:
             self._schedule.clear()
             self.song_start_frame = None
         for channel in range(N_CHANNELS):
-            self.inbox.put(mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
+            self.inbox.put(mido.Message("control_change", channel=channel, control=CC.ALL_NOTES_OFF, value=0))
 
     @property
     def playing_song(self) -> bool:

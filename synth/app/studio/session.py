@@ -23,7 +23,7 @@ from synth.library import catalog, page4, page7, paged, user
 from synth.nphony import PolyphonyLimit
 from synth.voice import Voice
 
-N_REGISTERS = 8  # Page 3's registers A-H (cmi-model.md); register k plays MIDI channel k (0-based)
+N_REGISTERS = 8  # Page 3's registers A-H (docs/hardware.md, Polyphony); register k plays MIDI channel k (0-based)
 REGISTER_LETTERS = "ABCDEFGH"
 KEYBOARD_CHANNEL = 15  # the page's keyboard plays the voice being edited on MIDI channel 16
 DEFAULT_VOICE_NAME = "untitled"

@@ -51,7 +51,7 @@ def test_an_exponential_decay_takes_about_3_9_times_the_linear_one():
         t_zero = next(t for t, level in points if level == 0 and t > t_top)
         return t_zero - t_top
 
-    # cmi-model.md: a full decay takes 3.9x the linear time (the mean of 64 / M over the levels passed)
+    # docs/hardware.md, Envelope: a full decay takes 3.9x the linear time (the mean of 64 / M over the levels passed)
     assert decay_s("exponential") / decay_s("linear") == pytest.approx(3.85, abs=0.06)
 
 
