@@ -24,6 +24,7 @@ from synth.midi import (
     is_note_on,
     pedal_down,
 )
+from synth.protocols import Sound, VoiceSource
 from synth.units import db_to_gain, midi_to_hz
 from synth.voice import Voice
 
@@ -142,7 +143,7 @@ class Engine:
         rate_hz: int = 44100,
         n_voices: int | None = None,
         stems: bool = False,
-        voices=None,
+        voices: VoiceSource | None = None,
         master_tune: int = hw.MASTER_TUNE_DEFAULT,
         envelope_level_read: str = hw.ENVELOPE_LEVEL_READ_DEFAULT,
     ) -> None:
@@ -307,12 +308,8 @@ class Engine:
             self.notes_stolen += 1
         self._start(c, voice, play_note, velocity, channel, drum)
 
-    def _melodic_voice(self, program: int, channel: int) -> Voice:
-        # A voice set that can give a channel its own voice (synth.library.catalog) says so; the
-        # plain General MIDI set chooses by program alone.
-        if getattr(self.voices, "chooses_by_channel", False):
-            return self.voices.melodic(program, channel=channel)
-        return self.voices.melodic(program)
+    def _melodic_voice(self, program: int, channel: int) -> Sound:
+        return self.voices.melodic(program, channel=channel)
 
     def _release(self, c: int) -> None:
         info = self._card_notes[c]

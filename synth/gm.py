@@ -116,8 +116,9 @@ class VoiceSet:
             hint = f"did you mean {', '.join(near)}?" if near else f"known: {', '.join(self._voices)}"
             raise VoiceSetError(f"unknown voice {name!r}: {hint}") from None
 
-    def melodic(self, program: int) -> Voice:
-        """The voice for a melodic channel's program (0-127)."""
+    def melodic(self, program: int, channel: int | None = None) -> Voice:
+        """The voice for a melodic channel's program (0-127); this set chooses by program alone,
+        whatever the channel."""
         if not 0 <= program < N_PROGRAMS:
             raise VoiceSetError(f"program {program} outside 0..127")
         for candidate in (program, program - program % 8, 0):

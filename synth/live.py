@@ -20,6 +20,7 @@ import numpy as np
 
 from synth import card
 from synth.midi import N_CHANNELS
+from synth.protocols import Feed, Renderer
 from synth.offline import last_event_frame, render_events
 
 try:  # built by pip install on POSIX systems; needs no PortAudio to import
@@ -325,12 +326,16 @@ def render_into(engine, out: np.ndarray) -> None:
 class FileFeed:
     """A MIDI file's events, each handled at its exact frame as in an offline render, cut into blocks."""
 
-    def __init__(self, events: Iterable, engine, block_frames: int, end_frame: int | None = None) -> None:
+    def __init__(self, events: Iterable, engine: Renderer, block_frames: int, end_frame: int | None = None) -> None:
         self.engine = engine
         self._blocks = render_events(events, engine, block_frames=block_frames, end_frame=end_frame)
         self._pending = np.zeros((0, 2), dtype=np.float32)
         self._pos = 0
         self.expected_frames = max(last_event_frame(events) or 0, end_frame or 0)
+        self.n_late = 0  # a file's events are always on their frames
+
+    def follow_card_clock(self, clock, delay_frames: int) -> None:
+        """A file's events are timed already: the card's clock changes nothing."""
 
     def fill(self, out: np.ndarray) -> int:
         """Write the next frames into `out`; returns how many are music (the rest is zeroed; 0 at the end)."""
@@ -361,7 +366,7 @@ class LiveFeed:
     start of the block and is counted in `n_late`.
     """
 
-    def __init__(self, engine, inbox: Inbox, max_frames: int | None = None) -> None:
+    def __init__(self, engine: Renderer, inbox: Inbox, max_frames: int | None = None) -> None:
         self.engine = engine
         self.inbox = inbox
         self.max_frames = max_frames
@@ -382,6 +387,12 @@ class LiveFeed:
     def finish(self) -> None:
         """End the feed (from any thread): the player stops after the blocks already rendered."""
         self._finished = True
+
+    def follow_card_clock(self, clock, delay_frames: int) -> None:
+        """Place each message `delay_frames` after the ring frame that `clock` says was playing when
+        it arrived (clock: the callback's latest (frames played, time) stamps)."""
+        self.clock = clock
+        self.delay_frames = delay_frames
 
     def _clock_offset_ns(self) -> float | None:
         """The time at which ring frame 0 was (or would have been) played, by the recent callbacks."""
@@ -503,7 +514,7 @@ class Player:
 
     def __init__(
         self,
-        feed,
+        feed: Feed,
         *,
         rate_hz: int,
         block_frames: int = DEFAULT_BLOCK_FRAMES,
@@ -517,11 +528,9 @@ class Player:
         self.ring = BlockRing(ring_blocks, self.block_frames)
         self.recorder = recorder
         self.period_s = self.block_frames / self.rate_hz
-        if hasattr(feed, "clock"):
-            # A message that arrives while block k is copied out lands in block k + ring_blocks + 1 at
-            # the latest: the first block the render thread has not started when it arrives.
-            feed.clock = self.ring.c.clock
-            feed.delay_frames = (ring_blocks + 1) * self.block_frames
+        # A message that arrives while block k is copied out lands in block k + ring_blocks + 1 at the
+        # latest: the first block the render thread has not started when it arrives.
+        feed.follow_card_clock(self.ring.c.clock, (ring_blocks + 1) * self.block_frames)
 
         # Written by the render thread only (and by the controlling thread once it has stopped).
         self.feed_done = False
@@ -731,7 +740,7 @@ class Player:
         ring, engine = self.ring, self.engine
         n_fade = int(round(card.STEAL_FADE_S * self.rate_hz))
         # As long as the engine's own fade below takes, so that a stop makes one length of file.
-        tail = np.zeros((n_fade + int(getattr(engine, "latency_frames", 0)) + 1, 2), dtype=np.float32)
+        tail = np.zeros((n_fade + int(engine.latency_frames) + 1, 2), dtype=np.float32)
         if ring.n_written > self._n_recorded:
             # The block after the last one heard was rendered: its start, faded out, ends the file.
             i = self._n_recorded
@@ -761,10 +770,10 @@ class Player:
             callback_ns=np.frombuffer(self.ring.c.callback_times_ns(), dtype=np.int64).copy(),
             render_ns=self._render_ns[:n_render].copy(),
             output_latency_s=self.output_latency_s,
-            notes_stolen=int(getattr(self.engine, "notes_stolen", 0)),
+            notes_stolen=int(self.engine.notes_stolen),
             ring_blocks=self.ring.n_blocks,
             render_realtime=self.render_realtime,
-            late_messages=int(getattr(self.feed, "n_late", 0)),
+            late_messages=int(self.feed.n_late),
             interrupted=interrupted,
         )
 

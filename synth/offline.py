@@ -15,6 +15,7 @@ import numpy as np
 
 from synth.engine import Engine
 from synth.midi import ENDS_ALL_NOTES, PEDALS, is_note_on, pedal_down
+from synth.protocols import Renderer
 from synth.midifile import EventStream, PackedEvents, end_frame
 from synth.sinks import AudioFileWriter, SinkError, output_format
 from synth.units import db_to_gain, frames_to_seconds, gain_to_db, seconds_to_frames
@@ -133,7 +134,7 @@ def render_events(
 class _Loop:
     """The state of one pass of render_events."""
 
-    def __init__(self, events, engine, on_block, block_frames: int, end_frame: int | None) -> None:
+    def __init__(self, events, engine: Renderer, on_block, block_frames: int, end_frame: int | None) -> None:
         self.events = events
         self.engine = engine
         self.on_block = on_block
@@ -141,7 +142,7 @@ class _Loop:
         self.last_frame = last_event_frame(events) or 0
         self.end_frame = max(self.last_frame, end_frame or 0)
         self.pos = 0  # engine frames rendered, on the events' time line
-        self.to_drop = int(getattr(engine, "latency_frames", 0))
+        self.to_drop = int(engine.latency_frames)
         self.n_done = 0  # output frames yielded
         # Silence is held back while the events play: the frames after the last sound, from the
         # first TAIL_GRID_FRAMES boundary past it, are yielded only when more sound follows, so a
@@ -190,7 +191,7 @@ class _Loop:
             yield from self.advance(min(target, limit) - self.pos)
 
         # The frames still inside the engine's latency.
-        latency = int(getattr(engine, "latency_frames", 0))
+        latency = int(engine.latency_frames)
         yield from self.advance(latency)
         if self.on_block is not None:
             self.on_block(self.n_done, self.n_done)
@@ -200,7 +201,7 @@ class _Loop:
         while n_frames > 0:
             n = min(n_frames, self.block_frames)
             mix = engine.render(n)  # a new array, ours to keep (stems stay the engine's until its next call)
-            stems = getattr(engine, "stems", None)
+            stems = engine.stems
             n_frames -= n
             self.pos += n
             drop = min(self.to_drop, n)

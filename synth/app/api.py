@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import mido
 import numpy as np
 
 from scores.arrange import arrange_midi
@@ -66,8 +67,8 @@ def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
         buffer = io.BytesIO()
         source.write(buffer)
         name, midi = "PrettyMIDI", read_midi(buffer.getvalue())
-    elif hasattr(source, "tracks") and hasattr(source, "ticks_per_beat"):
-        name, midi = os.path.basename(getattr(source, "filename", None) or "MidiFile"), read_midi(source)
+    elif isinstance(source, mido.MidiFile):
+        name, midi = os.path.basename(source.filename or "MidiFile"), read_midi(source)
     else:
         raise TypeError(f"source must be {SOURCE_KINDS}, not {type(source).__name__}")
     if style in (None, "plain") and tempo_scale == 1.0:

@@ -137,8 +137,6 @@ class ChannelVoiceSet:
     set's.
     """
 
-    chooses_by_channel = True
-
     def __init__(self, base: VoiceSet, channel_voices: Mapping[int, Voice] | None = None) -> None:
         self.base = base
         self.channel_voices = dict(channel_voices or {})

@@ -31,7 +31,7 @@ class Programs:
         self.by_program = {0: sine("fundamental"), 1: sine("octave", harmonic=2)}
         self.click = sampled_voice("click", np.r_[np.full(256, 0.8), np.zeros(hw.WAVE_RAM_SAMPLES - 256)])
 
-    def melodic(self, program: int) -> Voice:
+    def melodic(self, program: int, channel: int | None = None) -> Voice:
         return self.by_program.get(program, self.by_program[0])
 
     def drum(self, key: int):

@@ -30,6 +30,7 @@ class StudioFeed:
         self.engine = engine
         self.inbox = inbox or Inbox()
         self.expected_frames = 0
+        self.n_late = 0  # the page's keys sound at the start of the next block: never late
         self._finished = False
         self._lock = threading.Lock()
         self._schedule: collections.deque[tuple[int, mido.Message]] = collections.deque()
@@ -48,6 +49,9 @@ class StudioFeed:
 
     def finish(self) -> None:
         self._finished = True
+
+    def follow_card_clock(self, clock, delay_frames: int) -> None:
+        """The studio plays its keys at the start of the next block: it has no use for the clock."""
 
     # --- what to play ---------------------------------------------------------------------------
 

@@ -64,8 +64,6 @@ class StudioVoices:
     """The engine's voice set in the studio: the keyboard channel plays the voice being edited, each
     register's channel its register's voice, the rest General MIDI (synth.library.catalog's set)."""
 
-    chooses_by_channel = True
-
     def __init__(self, session: StudioSession) -> None:
         self.session = session
         self.base = catalog.voice_set()
