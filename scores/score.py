@@ -358,9 +358,9 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
     estimated from its notes (scores.analysis.estimate_key). SMPTE-timed files are read as if at 120 beats
     a minute, so that their seconds stay the same. A type-2 file's tracks all start at 0, as in type 1.
     """
-    from synth.midifile import _time_base  # the division decoder the renderer uses
+    from synth.midifile import decode_division  # the division decoder the renderer uses
 
-    kind, resolution, fps = _time_base(midi.ticks_per_beat)
+    kind, resolution, fps = decode_division(midi.ticks_per_beat)
     if kind == "smpte":
         # ticks are 1 / (fps * ticks_per_frame) s; at 120 BPM a beat is 0.5 s
         scale = TICKS_PER_BEAT / (float(fps) * resolution * 0.5)
