@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import mido
 
+from scores.theory import TheoryError, best_key, key_name, parse_key_name, pitch_class_weights
+from scores.theory import pitch_name as pitch_name  # re-exported: scores.score has always named keys
 from synth.midifile import track_from_events
 
 # 480 ticks per quarter note: divisible by 2, 3, 4, 5, 6, 8, 10, 12, 16 and 32, so triplets, quintuplets and
@@ -26,12 +28,6 @@ ROLES = ("ground", "melody", "inner", "bass", "drums", "pedal", "shadow")
 _ROLE_PREFIX = "role: "  # a text meta event carrying a part's role through a MIDI file
 
 MODES = ("major", "minor")
-_NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_KEY_PC = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6, "G": 7,
-           "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11, "Cb": 11}
-# Key signatures as MIDI spells them (mido's names): the usual flat or sharp spelling of each tonic.
-_MAJOR_KEY_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_MINOR_KEY_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 
 
 class ScoreError(ValueError):
@@ -91,8 +87,7 @@ class Key:
 
     @property
     def name(self) -> str:
-        names = _MAJOR_KEY_NAMES if self.mode == "major" else _MINOR_KEY_NAMES
-        return names[self.tonic_pc] + ("m" if self.mode == "minor" else "")
+        return key_name(self.tonic_pc, self.mode)
 
 
 @dataclass(frozen=True)
@@ -261,18 +256,13 @@ def _note_order(note: Note) -> tuple[int, str, int, int, int]:
     return note.start, note.part, note.pitch, note.duration, note.velocity
 
 
-def pitch_name(pitch: int) -> str:
-    """'C4' for 60, as scientific pitch notation names keys."""
-    return f"{_NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
-
-
 def key_from_name(name: str, tick: int = 0) -> Key:
     """Key(tick, 2, 'minor') for 'Dm', as MIDI key signatures (and mido) name keys."""
-    minor = name.endswith("m")
-    tonic = name[:-1] if minor else name
-    if tonic not in _KEY_PC:
-        raise ScoreError(f"unknown key {name!r}")
-    return Key(tick, _KEY_PC[tonic], "minor" if minor else "major")
+    try:
+        tonic_pc, mode = parse_key_name(name)
+    except TheoryError:
+        raise ScoreError(f"unknown key {name!r}") from None
+    return Key(tick, tonic_pc, mode)
 
 
 # --- to a MIDI file ----------------------------------------------------------------------------------
@@ -355,7 +345,7 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
     channel, a fixed detune from a pitch bend before the first note (read with the 2-semitone range), roles
     from the text events `to_midi` writes, else guessed: the drum channel is "drums", the lowest-sounding
     part "bass", the highest "melody". Key signatures become the key map; a file without any gets one key,
-    estimated from its notes (scores.analysis.estimate_key). SMPTE-timed files are read as if at 120 beats
+    estimated from its notes (scores.theory.best_key). SMPTE-timed files are read as if at 120 beats
     a minute, so that their seconds stay the same. A type-2 file's tracks all start at 0, as in type 1.
     """
     from synth.midifile import _time_base  # the division decoder the renderer uses
@@ -466,9 +456,9 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
         end=end,
     )
     if not score.keys and any(not p.is_drums for p in score.parts):
-        from scores.analysis import estimate_key
-
-        score = score.replace(keys=(estimate_key(score),))
+        drums = {p.name for p in score.parts if p.is_drums}
+        weights = pitch_class_weights((n.start, n.end, n.pitch) for n in score.notes if n.part not in drums)
+        score = score.replace(keys=(Key(0, *best_key(weights)),))
     return score
 
 

@@ -24,7 +24,9 @@ from operator import attrgetter
 
 import numpy as np
 
+from scores.analysis import estimate_key
 from scores.score import DRUM_CHANNEL, Key, Note, Part, Score
+from scores.theory import degree_map
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 
 PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
@@ -65,8 +67,6 @@ def _key_finder(score: Score) -> Callable[[int], Key]:
     """Key at a tick; a score without a key map gets one key estimated from its notes."""
     if score.keys:
         return lambda tick: score.key_at(tick)
-    from scores.analysis import estimate_key
-
     estimated = estimate_key(score)
     return lambda tick: estimated
 
@@ -212,9 +212,9 @@ def _copy_onto_new_part(score: Score, sources: list[Note], copies: list[Note], n
 
 # Degrees are semitones above the local tonic. Each map sends the notes of the major and minor scales (with
 # minor's raised sixth and seventh) onto the target scale and leaves chromatic notes where they are.
-_PHRYGIAN = {2: 1, 4: 3, 9: 8, 11: 10}  # scale 0 1 3 5 7 8 10
-_LOCRIAN = {2: 1, 4: 3, 7: 6, 9: 8, 11: 10}  # scale 0 1 3 5 6 8 10
-_NATURAL_MINOR = {4: 3, 9: 8, 11: 10}  # scale 0 2 3 5 7 8 10, applied only where the key is major
+_PHRYGIAN = degree_map("phrygian")  # {2: 1, 4: 3, 9: 8, 11: 10}: scale 0 1 3 5 7 8 10
+_LOCRIAN = degree_map("locrian")  # {2: 1, 4: 3, 7: 6, 9: 8, 11: 10}: scale 0 1 3 5 6 8 10
+_NATURAL_MINOR = degree_map("minor")  # {4: 3, 9: 8, 11: 10}: scale 0 2 3 5 7 8 10, applied where the key is major
 _HARMONIC_MINOR = {9: 8, 10: 11}  # the augmented second between the lowered sixth and the leading tone
 
 
