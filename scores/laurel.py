@@ -401,6 +401,7 @@ def build() -> Score:
         tempos=tempo_map(),
         metres=((0, BAR_BEATS, 4),),
         keys=key_map(),
+        sections=tuple((bar * BAR_TICKS, name) for name, bar in section_starts().items()),
         after=INFO.after,
         end=total_bars * BAR_TICKS,
     )

@@ -103,6 +103,9 @@ class Score:
     tempos: tuple[tuple[int, float], ...] = ((0, 120.0),)  # (tick, quarter notes per minute)
     metres: tuple[tuple[int, int, int], ...] = ((0, 4, 4),)  # (tick, numerator, denominator); on bar lines
     keys: tuple[Key, ...] = ()
+    # The sections of the form as the score's source marks them: (tick, name), in order; written to a MIDI
+    # file as marker events. Styles read them (scores.analysis.read_sections), or find sections themselves.
+    sections: tuple[tuple[int, str], ...] = ()
     after: str = ""  # "Marais", say: whose music the score is after, or ""
     end: int = 0  # the tick where the piece ends; at least the last note's end (set by the constructor)
     ticks_per_beat: int = field(default=TICKS_PER_BEAT, init=False)
@@ -150,7 +153,8 @@ class Score:
         return dataclasses.replace(self, notes=tuple(kept), end=min(self.end, tick),
                                    tempos=tuple(t for t in self.tempos if t[0] < tick) or self.tempos[:1],
                                    metres=tuple(m for m in self.metres if m[0] < tick) or self.metres[:1],
-                                   keys=tuple(k for k in self.keys if k.tick < tick) or self.keys[:1])
+                                   keys=tuple(k for k in self.keys if k.tick < tick) or self.keys[:1],
+                                   sections=tuple(s for s in self.sections if s[0] < tick))
 
     def tick_at(self, seconds: float) -> int:
         """The tick sounding at a time in seconds, through the tempo map."""
@@ -269,7 +273,8 @@ def key_from_name(name: str, tick: int = 0) -> Key:
 
 
 def to_midi(score: Score) -> mido.MidiFile:
-    """The score as a type-1 MIDI file: a conductor track (title, tempo, metre, keys), then a track a part.
+    """The score as a type-1 MIDI file: a conductor track (title, tempo, metre, keys, section markers), then a
+    track a part.
 
     Each part's track names the part, carries its role as a text event, and sets its program, volume, pan
     and fixed bend before its first note. A note that starts while the same key still sounds on the same
@@ -285,6 +290,8 @@ def to_midi(score: Score) -> mido.MidiFile:
         conductor.append((tick, 1, mido.MetaMessage("time_signature", numerator=num, denominator=den)))
     for key in score.keys:
         conductor.append((key.tick, 1, mido.MetaMessage("key_signature", key=key.name)))
+    for tick, name in score.sections:
+        conductor.append((tick, 1, mido.MetaMessage("marker", text=name)))
     conductor.append((score.end, 2, mido.MetaMessage("end_of_track")))
     midi.tracks.append(track_from_events(conductor))
 
@@ -363,6 +370,7 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
     tempos: dict[int, float] = {}
     metres: dict[int, tuple[int, int]] = {}
     keys: dict[int, str] = {}
+    markers: dict[int, str] = {}
     track_names: dict[int, str] = {}
     roles: dict[int, str] = {}
     channel_names: dict[int, str] = {}
@@ -391,6 +399,8 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
                     metres[t] = (msg.numerator, msg.denominator)
                 elif msg.type == "key_signature":
                     keys[t] = msg.key
+                elif msg.type == "marker" and msg.text.strip():
+                    markers.setdefault(t, msg.text.strip())
                 elif msg.type == "track_name":
                     track_names[number] = msg.name.strip()
                 elif msg.type == "text" and msg.text.startswith(_ROLE_PREFIX):
@@ -452,6 +462,7 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
         tempos=tuple(sorted(tempos.items())) or ((0, 120.0),),
         metres=tuple((t, n, d) for t, (n, d) in sorted(metres.items())) or ((0, 4, 4),),
         keys=tuple(_keys(keys)),
+        sections=tuple(sorted(markers.items())),
         after=after,
         end=end,
     )

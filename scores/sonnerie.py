@@ -211,6 +211,11 @@ VARIATIONS = (
     Variation(297, 2, ((V, "written"), (G, "written")), ("mp", "p"), ("D close",)),
 )
 LAST_CHORD_BAR = 299  # the ensemble's final chord on D; the bells ring on alone after it
+# The form as the score marks it for the styles (first bar, name): the key plan, with the long D minor
+# part cut where its figures quicken, and the climax apart from its falling away.
+FORM = ((1, "bells alone"), (5, "D minor: long values"), (53, "D minor: eighths and dotted rhythms"),
+        (101, "D minor: triplets and sixteenths"), (171, "A minor"), (208, "F major: the quiet passage"),
+        (253, "D minor: the climax"), (293, "the falling away"))
 
 # Where each player's line moves, as (low, high) of its contour at the start and at the end of each
 # section: the band climbs and widens through the piece, narrows in the quiet F major, is widest at the end.
@@ -705,6 +710,7 @@ def build() -> Score:
     continuo_bass = {t: p for t, p in bass.items() if t < bar_beat(LAST_CHORD_BAR)}
     notes = bells() + solo_parts(plan, bass) + continuo(continuo_plan, continuo_bass, thin) + last_chord()
     keys = tuple(Key(round(bar_beat(first) * TICKS_PER_BEAT), *parse_key_name(name)) for first, name in KEY_PLAN)
+    sections = tuple((round(bar_beat(first) * TICKS_PER_BEAT), name) for first, name in FORM)
     return Score(TITLE, PARTS, tuple(notes), tempos=((0, TEMPO_BPM),), metres=((0, BAR_BEATS, 4),), keys=keys,
-                 after=AFTER, end=BARS * BAR_TICKS)
+                 sections=sections, after=AFTER, end=BARS * BAR_TICKS)
 

@@ -605,6 +605,7 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
         tempos=tuple(sorted({remap(t): bpm for t, bpm in score.tempos}.items())),
         metres=remap.metres() or score.metres,
         keys=tuple(Key(remap(k.tick), k.tonic_pc, k.mode) for k in score.keys),
+        sections=tuple((remap(t), name) for t, name in score.sections),
         after=score.after, end=remap(score.end),
     )
 

@@ -399,5 +399,6 @@ def build() -> Score:
                 metres.append((tick, beats, 4))
             tick += beats * TICKS_PER_BEAT
     end = sum(s.beats for s in SECTIONS) * TICKS_PER_BEAT
+    sections = tuple((_STARTS[s.name] * TICKS_PER_BEAT, s.name) for s in SECTIONS)
     return Score(TITLE, PARTS, tuple(notes), tempos=tuple(tempos), metres=tuple(metres), keys=tuple(keys),
-                 after=AFTER, end=end)
+                 sections=sections, after=AFTER, end=end)
