@@ -15,6 +15,7 @@ says what it does instead (most add their notes to the part they copy).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from bisect import bisect_right
 from collections import defaultdict
@@ -220,7 +221,7 @@ _HARMONIC_MINOR = {9: 8, 10: 11}  # the augmented second between the lowered six
 
 def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], *, only_mode: str | None = None,
                    new_mode: str | None = None) -> Score:
-    names = _targets(score, roles)
+    names = _targets(score, roles) - _targets(score, ("ground",))  # a ground is never re-pitched
     key_at = _key_finder(score)
     notes = []
     for n in score.notes:
@@ -237,6 +238,9 @@ def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], 
 
 def phrygian(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
     """Every note of the chosen parts onto the Phrygian scale of its local tonic: over D, E becomes E-flat.
+
+    Parts of role "ground" (the Sonnerie's bells) are never re-pitched, by this or any mode change: the
+    ground is the piece's one fixed figure, and the music above it takes the new mode.
 
     The second degree is lowered in every key; in a major key the third, sixth and seventh too, and in a
     minor key its raised sixth and seventh, so that the whole scale is Phrygian. Notes outside the key stay;
@@ -570,8 +574,9 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
     two (the points say where the three beats fall in the new bar); all else moves along with them.
 
     Notes of the `keep_roles` parts keep their own rhythm: within each section (from a key or metre change
-    to the next) they run on from the section's new start at their old spacing, and are cut where the
-    section now ends; in sections not re-metered they stay with the rest.
+    to the next) they run on from the section's new start at their old spacing, in whole bars of their old
+    metre (a ground's figure is never cut in the middle: a bar that no longer fits is left out); in
+    sections not re-metered they stay with the rest.
     """
     bars: list[_Bar] = []
     new = 0
@@ -595,7 +600,9 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
             old_stop = sections[i + 1] if i + 1 < len(sections) else score.end
             start = remap(sections[i]) + n.start - sections[i]
             stop = remap(old_stop)
-            if start < stop:
+            cycle = score.bar_ticks(*score.metre_at(sections[i]))  # the ground's figure: a bar of its metre
+            whole = remap(sections[i]) + ((n.start - sections[i]) // cycle + 1) * cycle
+            if start < stop and whole <= stop:
                 notes.append(Note(start, min(n.duration, stop - start), n.pitch, n.velocity, n.part))
             continue
         start, end = remap(n.start), remap(n.end)
@@ -606,6 +613,7 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
         metres=remap.metres() or score.metres,
         keys=tuple(Key(remap(k.tick), k.tonic_pc, k.mode) for k in score.keys),
         sections=tuple((remap(t), name) for t, name in score.sections),
+        controls=tuple(dataclasses.replace(c, tick=remap(c.tick)) for c in score.controls),
         after=score.after, end=remap(score.end),
     )
 
@@ -792,10 +800,15 @@ def dread_voices(score: Score, *, programs: dict[str, Sequence[int]] | None = No
     chosen = {role: (choices[0] if rng is None else rng.choice(list(choices)))
               for role, choices in sorted(table.items()) if choices}
     dread = {program for choices in table.values() for program in choices} | {TIMPANI_PROGRAM, 119}
-    parts = [Part(p.name, p.channel, chosen[p.role], p.role, p.volume, p.pan, p.bend_cents)
-             if p.role in chosen and p.channel != DRUM_CHANNEL and p.program not in dread else p
-             for p in score.parts]
-    return score.with_notes(score.notes, parts)
+    voice_of: dict[int, int] = {}  # parts sharing a channel (tracks of a file) take the voice of its first part
+    for p in score.parts:
+        if p.channel not in voice_of:
+            keep = p.role not in chosen or p.channel == DRUM_CHANNEL or p.program in dread
+            voice_of[p.channel] = p.program if keep else chosen[p.role]
+    parts = [dataclasses.replace(p, program=voice_of[p.channel]) for p in score.parts]
+    changed = {p.name for p, q in zip(score.parts, parts, strict=True) if p.program != q.program}
+    controls = tuple(c for c in score.controls if not (c.kind == "program" and c.part in changed))
+    return score.with_notes(score.notes, parts).replace(controls=controls)
 
 
 # The transformations by stage, in the order the stages are best applied (a style follows it).
