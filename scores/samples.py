@@ -33,7 +33,8 @@ _CHORALE_RANGES = {"soprano": (64, 79), "alto": (57, 72), "tenor": (48, 67), "ba
 
 def _voice(symbols: list[str], ranges: dict[str, tuple[int, int]], start: dict[str, int]) -> list[dict[str, int]]:
     """Each chord voiced by nearest motion: every voice takes the chord tone nearest its last pitch in its
-    range; the lowest voice takes the chord's bass."""
+    range, a tone the voices above do not hold yet unless that is a leap of more than five semitones
+    further; the lowest voice takes the chord's bass."""
     last = dict(start)
     out = []
     names = list(ranges)
@@ -44,7 +45,8 @@ def _voice(symbols: list[str], ranges: dict[str, tuple[int, int]], start: dict[s
             low, high = ranges[name]
             wanted = {c.bass_pc} if name == names[-1] else set(c.pcs)
             candidates = [p for p in range(low, high + 1) if p % 12 in wanted]
-            now[name] = min(candidates, key=lambda p, n=name: (abs(p - last[n]), p))
+            used = {q % 12 for q in now.values()}  # a tone no voice above holds yet, if one is near enough
+            now[name] = min(candidates, key=lambda p, n=name: (abs(p - last[n]) + 5 * (p % 12 in used), p))
         out.append(now)
         last = now
     return out

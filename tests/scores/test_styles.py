@@ -91,11 +91,11 @@ def test_dissonant_adds_shadows_and_keeps_the_ground():
     out = apply_style(score, "dissonant", seed=0)
     shadows = {p.name for p in out.parts_with_role("shadow")}
     assert shadows == {"tritone shadow", "smear"}
-    violin = [n.pitch for n in out.notes_of("violin")]
-    shadow = [n.pitch for n in out.notes_of("tritone shadow")]
-    assert [v - s for v, s in zip(violin, shadow, strict=True)] == [6] * len(violin)
+    violin = {n.start: n.pitch for n in out.notes_of("violin")}
+    shadow = out.notes_of("tritone shadow")
+    assert shadow and all(violin[n.start] - n.pitch == 6 for n in shadow)
+    assert len(shadow) < len(violin)  # in some phrases, not all: the dial
     assert out.notes_of("bells") == score.notes_of("bells")
-    assert {n.pitch for n in out.notes_of("violin")} != {n.pitch for n in score.notes_of("violin")}
 
 
 def test_march_is_duple_with_snare_and_timpani_and_the_bells_on_their_own_beat():
