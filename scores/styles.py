@@ -85,12 +85,14 @@ OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.45, 0.55, 0.85
 _OMINOUS = _steps(
     # the darker mode in the sections that build (the quiet ones keep theirs); never on the ground
     ("phrygian", {}, OMINOUS_DIAL, "section"),
-    ("pedal", {"kind": "tonic", "every_bars": 2, "velocity": 44, "program": 19}),
-    ("octave_doubling", {"octaves": (-1,), "roles": ("bass",), "velocity_scale": 0.5}),
+    # a pedal that moves with the bass and the form, a low doubling that comes and goes by phrases
+    ("moving_pedal", {"velocity": 44, "program": 19}),
+    ("phrase_doubling", {"roles": ("bass",), "velocity_scale": 0.5}),
     ("tempo_scale", {"factor": 0.7}),
     "dread_voices",
-    # after the voices are chosen, so that the detuned copy beats against the melody's own voice
-    ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45}),
+    # after the voices are chosen, so that the detuned copy beats against the melody's own voice; in the
+    # phrases the dial gives it, more of them toward the climax
+    ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45}, 0.7),
     ("dynamics", {"scale": 0.9, "sforzando_chance": 0.04}),
 )
 
@@ -101,7 +103,7 @@ def _dissonance(dial: float, shadowed: tuple[str, ...] = ("melody",)) -> tuple[S
     return _steps(
         ("bitonality", {"interval": -6, "roles": ("melody",)}, dial / 2),
         ("tritone_shadow", {"interval": -6, "velocity_scale": 0.45, "roles": shadowed}, dial),
-        ("minor_second_smear", {"interval": 1, "velocity_scale": 0.3, "roles": ("melody",)}, dial),
+        ("minor_second_smear", {"interval": 1, "velocity_scale": 0.3, "roles": ("melody",), "tie": True}, dial),
         ("clusters", {"min_beats": 2.0, "intervals": (1, 2), "velocity_scale": 0.45}, dial),
     )
 
@@ -110,7 +112,7 @@ _DISSONANT = _dissonance(DISSONANT_DIAL)
 _MARCH = _steps(
     "major_to_minor",
     ("remeter_as_march", {"pattern": "even"}),
-    ("march_ostinato", {"snare_velocity": 72, "timpani_velocity": 76}),
+    ("march_drums", {"snare_velocity": 72, "timpani_velocity": 76}),
 )
 
 STYLES: dict[str, Style] = {
@@ -124,12 +126,12 @@ STYLES: dict[str, Style] = {
         Style("march", "triple time re-metered as a duple march over snare and timpani, in minor, the bells "
                        "on their own three-beat cycle", _MARCH),
         Style("nightmare", "the march made dissonant in most phrases and given the voices of dread",
-              _MARCH[:1] + _dissonance(NIGHTMARE_DIAL, ("melody", "bass")) + _MARCH[1:]
+              _MARCH[:1] + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
               + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}))),
         Style("limping", "a waltz that drops a beat every fourth bar, Locrian where the piece builds, over a "
                          "tritone pedal",
               _steps(("locrian", {}, OMINOUS_DIAL, "section"),
-                     ("pedal", {"kind": "tritone", "every_bars": 4, "velocity": 36, "program": 97}),
+                     ("moving_pedal", {"added_interval": 6, "added_from": 0.5, "velocity": 36, "program": 97}),
                      ("limping_waltz", {"every": 4}),
                      ("tempo_scale", {"factor": 0.85}))),
     )

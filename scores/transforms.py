@@ -335,12 +335,14 @@ def _parallel(score: Score, interval: int, velocity_scale: float, roles: Sequenc
 
 def minor_second_smear(score: Score, *, interval: int = 1, velocity_scale: float = 0.3,
                        roles: Sequence[str] = ("melody",), program: int | None = 48,
-                       max_voices: int | None = CMI_VOICES, rng: random.Random | None = None) -> Score:
+                       max_voices: int | None = CMI_VOICES, tie: bool = False,
+                       rng: random.Random | None = None) -> Score:
     """A very soft note a minor second from the chosen line, held through each bar, on a new "shadow" part.
 
     In every bar the note of the line sounding at the bar line (else its first note in the bar) gets a
     neighbour `interval` semitones away, held to the next bar line. With an `rng` the neighbour falls above
-    or below at random, bar by bar. Program 48 (strings) by default, for the sustain. Smears outside 0-127
+    or below at random, bar by bar; with `tie` a smear on the key of the one before it is held on over the
+    bar line instead of struck again. Program 48 (strings) by default, for the sustain. Smears outside 0-127
     are dropped; where more than `max_voices` notes would sound the smear stops, and starts again where a
     beat or more of room opens. With no channel free the smear joins the line's part.
     """
@@ -362,6 +364,10 @@ def minor_second_smear(score: Score, *, interval: int = 1, velocity_scale: float
         step = interval if rng is None else rng.choice((interval, -interval))
         begin = max(bar, note.start)
         if LOWEST_KEY <= note.pitch + step <= HIGHEST_KEY and stop > begin:
+            if tie and copies and copies[-1].pitch == note.pitch + step and copies[-1].end == begin:
+                last = copies[-1]
+                copies[-1] = Note(last.start, stop - last.start, last.pitch, last.velocity, last.part)
+                continue
             sources.append(note)
             copies.append(Note(begin, stop - begin, note.pitch + step, _velocity(note.velocity * velocity_scale),
                                note.part))
@@ -811,12 +817,327 @@ def dread_voices(score: Score, *, programs: dict[str, Sequence[int]] | None = No
     return score.with_notes(score.notes, parts).replace(controls=controls)
 
 
+# --- composed layers ---------------------------------------------------------------------------------
+# Layers a style adds that follow the form (scores.analysis.read_sections) and the phrase instead of looping:
+# each stretch is realised by one of several candidates, the first (in a seeded order that puts the
+# section's fitting choices first) whose bars repeat none of the layer's last FRESH_MEMORY_BARS bars.
+
+FRESH_MEMORY_BARS = 16  # a layer's bar is new if no bar of the last 16 had the same notes
+CRASH_KEY, BASS_DRUM_KEY, SIDE_STICK_KEY = 49, 36, 37  # General MIDI percussion keys
+
+
+class _Fresh:
+    """Chooses a layer's realisations so that its bars seldom repeat literally: remembers the notes of its
+    recent bars (offsets into the bar, lengths, keys) and prefers candidates whose bars are new."""
+
+    def __init__(self, score: Score, memory_bars: int = FRESH_MEMORY_BARS) -> None:
+        self.bars = score.bar_starts() or [0]
+        self.memory = memory_bars
+        self.recent: list[tuple[int, tuple]] = []  # (bar index, pattern)
+
+    def _patterns(self, notes: list[Note]) -> dict[int, tuple]:
+        by_bar: dict[int, list] = defaultdict(list)
+        for n in notes:
+            i = max(bisect_right(self.bars, n.start) - 1, 0)
+            by_bar[i].append((n.start - self.bars[i], n.duration, n.pitch))
+        return {i: tuple(sorted(p)) for i, p in by_bar.items()}
+
+    def repeats(self, notes: list[Note]) -> int:
+        patterns = self._patterns(notes)
+        count, seen = 0, []
+        for i, p in sorted(patterns.items()):
+            window = [q for j, q in self.recent if i - j <= self.memory] + seen
+            count += p in window
+            seen.append(p)
+        return count
+
+    def choose(self, candidates: list[list[Note]]) -> list[Note]:
+        """The first candidate that repeats no recent bar, else the one that repeats fewest; remembered."""
+        best = min(range(len(candidates)), key=lambda k: (self.repeats(candidates[k]), k))
+        chosen = candidates[best]
+        self.recent += sorted(self._patterns(chosen).items())
+        return chosen
+
+
+def _sections_of(score: Score, sections) -> list:
+    from scores.analysis import read_sections
+
+    return list(sections) if sections else read_sections(score)
+
+
+def _phrases_of(score: Score, sections: list, bars_per_phrase: int = 4) -> list[tuple[int, int, object, int]]:
+    """(start, stop, section, place) of each phrase of each section; place counts the phrases from 0."""
+    bars = score.bar_starts() or [0]
+    out = []
+    for sec in sections:
+        inside = [b for b in bars if sec.start <= b < sec.stop] or [sec.start]
+        starts = inside[::bars_per_phrase]
+        for k, t in enumerate(starts):
+            out.append((t, starts[k + 1] if k + 1 < len(starts) else sec.stop, sec, k))
+    return out
+
+
+def _bass_at(score: Score, tick: int, names: set[str]) -> int | None:
+    """The lowest key of the chosen parts sounding at a tick (or starting within the beat after it)."""
+    beat = score.ticks(1.0)
+    sounding = [n.pitch for n in score.notes if n.part in names and n.start <= tick + beat // 2 and n.end > tick]
+    return min(sounding) if sounding else None
+
+
+def moving_pedal(score: Score, *, velocity: int = 44, program: int = 19, low_key: int = PEDAL_LOW_KEY,
+                 added_interval: int = 1, added_from: float = 0.7, max_voices: int | None = CMI_VOICES, sections=None,
+                 rng: random.Random | None = None) -> Score:
+    """A pedal that moves with the harmony and the form, on a new "pedal" part (church organ by default).
+
+    In the quietest sections (intensity under 0.2) it is one soft held tonic. Elsewhere each phrase (four
+    bars) is realised afresh from the local tonic and the bass of its bars (the lowest note of the parts of
+    role "bass", else any pitched part but the ground): held through the phrase, moving to the cadence bar's
+    bass, re-struck every two bars on the bass, entering late, an octave up, or following the bass bar by bar;
+    from `added_from` intensity on, a note `added_interval` semitones above the tonic (1, the flat second;
+    6, the tritone) joins it for the phrase's second half. Louder as the section is more
+    intense. Where more than `max_voices` notes would sound a note stops (and is left out if that leaves
+    less than an eighth).
+    With no channel free nothing is added.
+    """
+    pitched = [n for n in score.notes if n.part in _targets(score, PITCHED_ROLES)]
+    if not pitched:
+        return score
+    part = _add_part(score, "pedal", program=program, role="pedal", volume=100)
+    if part is None:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    key_at = _key_finder(score)
+    bass_parts = _targets(score, ("bass",)) or (_targets(score, PITCHED_ROLES) - _targets(score, ("ground",)))
+    bars = score.bar_starts() or [0]
+    first = min(n.start for n in pitched)
+    fresh = _Fresh(score)
+    drone: list[Note] = []
+
+    def low(pc: int, octave: int = 0) -> int:
+        return low_key + (pc - low_key) % 12 + 12 * octave
+
+    for start, stop, sec, place in _phrases_of(score, sections):
+        if stop <= first:
+            continue
+        start = max(start, first)
+        loud = _velocity(velocity * (0.7 + 0.6 * sec.intensity))
+        tonic = low(key_at(start).tonic_pc)
+        if sec.intensity < 0.2:
+            if place == 0:
+                drone.append(Note(start, sec.stop - start, tonic, _velocity(loud * 0.8), part.name))
+            continue
+        inside = [b for b in bars if start <= b < stop] or [start]
+        basses = []
+        for b in inside:
+            p = _bass_at(score, b, bass_parts)
+            basses.append(tonic if p is None else low(p % 12))
+        cadence = inside[-1]
+
+        def note(t0: int, t1: int, pitch: int, v: int = loud) -> Note:
+            return Note(t0, max(t1 - t0, 1), pitch, v, part.name)
+
+        candidates = [
+            [note(start, stop, tonic)],
+            [note(start, cadence, tonic), note(cadence, stop, basses[-1])] if cadence > start else [],
+            [note(b, inside[i + 2] if i + 2 < len(inside) else stop, basses[i]) for i, b in enumerate(inside)
+             if i % 2 == 0],
+            [note(inside[1] if len(inside) > 1 else start, stop, tonic)],
+            [note(start, cadence, tonic + 12 if tonic + 12 <= 60 else tonic), note(cadence, stop, basses[-1])]
+            if cadence > start else [],
+            [note(b, inside[i + 1] if i + 1 < len(inside) else stop, basses[i]) for i, b in enumerate(inside)],
+            [note(start, stop, tonic - 12 if tonic - 12 >= 24 else tonic + 12)],
+        ]
+        candidates = [c for c in candidates if c]
+        order = list(range(len(candidates)))
+        rng.shuffle(order)
+        if sec.intensity >= 0.6:  # where the piece builds, the pedal moves with the bass first
+            order.sort(key=lambda k: k not in (1, 2, 5))
+        chosen = fresh.choose([candidates[k] for k in order])
+        if sec.intensity >= added_from:
+            half = start + (stop - start) // 2
+            chosen = [*chosen, note(half, stop, tonic + added_interval, _velocity(loud * 0.7))]
+        drone += chosen
+    drone = _fit(score, drone, max_voices)  # cut where it would steal, not struck again in every gap
+    if not drone:
+        return score
+    return score.with_notes([*score.notes, *drone], [*score.parts, part])
+
+
+# Snare bars of a 2/4 march (beats into the bar, weight of the velocity): the dotted figure and its
+# variants; the fills that end a phrase; the key each stroke of a variant plays on (snare, else side stick).
+MARCH_BARS = (
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.75, 0.55)),
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.5, 0.5), (1.75, 0.55)),
+    ((0.0, 1.0), (0.5, 0.4), (0.75, 0.55), (1.0, 0.8), (1.75, 0.55)),
+    ((0.0, 1.0), (1.0, 0.8), (1.75, 0.55)),
+    ((0.0, 1.0), (0.25, 0.35), (0.75, 0.55), (1.0, 0.8), (1.25, 0.35), (1.75, 0.55)),
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.25, 0.45), (1.75, 0.6)),
+    ((0.0, 1.0), (0.5, 0.5), (1.0, 0.8), (1.5, 0.5)),
+    ((0.0, 1.0), (0.75, 0.55), (1.5, 0.6), (1.75, 0.7)),
+)
+MARCH_FILLS = (
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.6), (1.25, 0.7), (1.5, 0.8), (1.75, 0.9)),
+    ((0.0, 1.0), (0.5, 0.6), (0.75, 0.65), (1.0, 0.7), (1.25, 0.75), (1.5, 0.85), (1.75, 0.95)),
+    ((0.0, 0.9), (0.25, 0.5), (0.5, 0.6), (0.75, 0.7), (1.0, 0.8), (1.5, 1.0)),
+    ((0.0, 1.0), (1.0, 0.7), (1.25, 0.8), (1.5, 0.9), (1.75, 1.0)),
+)
+
+
+def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int = 78, timpani: bool = True,
+                max_voices: int | None = CMI_VOICES, sections=None, rng: random.Random | None = None) -> Score:
+    """A march's snare and timpani that follow the phrase and the form, from the bar of the first note on.
+
+    Every four-bar phrase ends in a snare fill and the next begins with a cadence accent (bass drum and,
+    where the section is loud, a crash); the bars between play the dotted figure and its variants, chosen
+    afresh so that the snare seldom repeats a bar literally; a quiet section (intensity under 0.25) opens
+    with the snare dropped out for a phrase, and one bar before some cadences drops out too. The timpani
+    (program 47, a new part of role "drums") strike the local tonic and dominant, rolling into the cadence
+    and resolving dominant to tonic on it. Louder as the section is more intense. Strokes that would make
+    more than `max_voices` notes sound are left out; with no channel free the timpani are left out.
+    """
+    if not score.notes:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
+    parts = list(score.parts)
+    if drum_parts:
+        kit = drum_parts[0].name
+    else:
+        kit_part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
+        parts.append(kit_part)
+        kit = kit_part.name
+    timp: Part | None = None
+    if timpani:
+        channel = score.free_channel()
+        if channel is not None:
+            timp = Part(_unique_name(score, "timpani"), channel, TIMPANI_PROGRAM, role="drums", volume=100)
+            parts.append(timp)
+    key_at = _key_finder(score)
+    first = min(n.start for n in score.notes)
+    bars = score.bar_starts() or [0]
+    stroke = score.ticks(0.25)
+    snare_fresh, timp_fresh = _Fresh(score), _Fresh(score)
+    added: list[Note] = []
+    for start, stop, sec, place in _phrases_of(score, sections):
+        if stop <= first:
+            continue
+        inside = [b for b in bars if max(start, first) <= b < stop]
+        loud = 0.75 + 0.35 * sec.intensity
+        drop_phrase = sec.intensity < 0.25 and place == 0
+        for i, bar in enumerate(inside):
+            end = inside[i + 1] if i + 1 < len(inside) else stop
+            last, opening = i == len(inside) - 1, i == 0
+
+            def hits(figure, key=SNARE_KEY, scale=1.0, bar=bar, end=end, loud=loud):
+                return [Note(bar + score.ticks(b), min(stroke, end - bar - score.ticks(b)), key,
+                             _velocity(snare_velocity * w * loud * scale), kit)
+                        for b, w in figure if bar + score.ticks(b) < end]
+
+            if not drop_phrase:
+                if last and len(inside) > 1:
+                    options = [hits(f) for f in MARCH_FILLS]
+                elif i == len(inside) - 2 and rng.random() < 0.25:
+                    options = [[]]  # a bar's breath before the fill
+                else:
+                    options = [hits(f) for f in MARCH_BARS]
+                    options += [hits(f, SIDE_STICK_KEY, 0.8) for f in MARCH_BARS[:4]]
+                order = list(range(len(options)))
+                rng.shuffle(order)
+                added += snare_fresh.choose([options[k] for k in order])
+            if opening and place > 0:  # the cadence accent on the phrase's downbeat
+                added.append(Note(bar, stroke, BASS_DRUM_KEY, _velocity(snare_velocity * 1.2 * loud), kit))
+                if sec.intensity >= 0.5:
+                    added.append(Note(bar, score.ticks(1.0), CRASH_KEY, _velocity(snare_velocity * loud), kit))
+            if timp is not None:
+                tonic = TIMPANI_LOW_KEY + (key_at(bar).tonic_pc - TIMPANI_LOW_KEY) % 12
+                fifth = tonic - 5
+                v = _velocity(timpani_velocity * loud)
+
+                def timp_notes(pattern, bar=bar, end=end, v=v):
+                    return [Note(bar + score.ticks(b), min(score.ticks(length), end - bar - score.ticks(b)), p,
+                                 _velocity(v * w), timp.name) for b, length, p, w in pattern
+                            if bar + score.ticks(b) < end]
+
+                high = tonic + 12 if tonic + 12 <= TIMPANI_LOW_KEY + 12 else tonic
+                if last:
+                    options = [timp_notes(((0.0, 1.0, fifth, 1.0), (1.0, 0.25, fifth, 0.6), (1.25, 0.25, fifth, 0.7),
+                                           (1.5, 0.25, fifth, 0.8), (1.75, 0.25, fifth, 0.9))),
+                               timp_notes(((0.0, 1.0, tonic, 0.9), (1.0, 1.0, fifth, 1.0))),
+                               timp_notes(((0.0, 0.5, fifth, 0.8), (0.5, 0.5, fifth, 0.9), (1.0, 1.0, fifth, 1.0))),
+                               timp_notes(((0.0, 0.25, tonic, 0.6), (0.25, 0.25, tonic, 0.7), (0.5, 0.25, tonic, 0.8),
+                                           (0.75, 0.25, tonic, 0.9), (1.0, 1.0, fifth, 1.0))),
+                               timp_notes(((1.0, 0.5, fifth, 0.8), (1.5, 0.5, fifth, 1.0)))]
+                elif opening:
+                    options = [timp_notes(((0.0, 1.0, tonic, 1.0), (1.0, 1.0, fifth, 0.7))),
+                               timp_notes(((0.0, 2.0, tonic, 1.0),)),
+                               timp_notes(((0.0, 1.0, tonic, 1.0), (1.0, 1.0, high, 0.7))),
+                               timp_notes(((0.0, 1.5, tonic, 1.0), (1.5, 0.5, fifth, 0.6)))]
+                else:
+                    options = [timp_notes(((0.0, 1.0, tonic, 1.0), (1.0, 1.0, fifth, 0.75))),
+                               timp_notes(((0.0, 1.0, tonic, 1.0),)),
+                               timp_notes(((0.0, 0.5, tonic, 1.0), (0.5, 0.5, tonic, 0.6), (1.0, 1.0, fifth, 0.75))),
+                               timp_notes(((0.0, 1.0, tonic, 0.9), (1.0, 0.5, fifth, 0.7), (1.5, 0.5, tonic, 0.6))),
+                               timp_notes(((1.0, 1.0, fifth, 0.8),)),
+                               timp_notes(((0.0, 1.0, high, 0.8), (1.0, 1.0, tonic, 0.75))),
+                               timp_notes(((0.0, 0.5, tonic, 0.9), (1.0, 0.5, fifth, 0.7), (1.5, 0.5, fifth, 0.6))),
+                               timp_notes(((0.5, 0.5, fifth, 0.6), (1.0, 1.0, tonic, 0.8)))]
+                if not (drop_phrase and not opening):
+                    added += timp_fresh.choose(options)
+    return score.with_notes([*score.notes, *_fit(score, added, max_voices)], parts)
+
+
+def phrase_doubling(score: Score, *, roles: Sequence[str] = ("bass",), velocity_scale: float = 0.55,
+                    program: int | None = None, low_key: int = DOUBLING_LOW_KEY, max_voices: int | None = CMI_VOICES,
+                    sections=None, rng: random.Random | None = None) -> Score:
+    """A low doubling that enters and leaves with the phrases, on a new part of role "bass".
+
+    Each phrase of the chosen parts' lowest line is doubled an octave down, two octaves down, on its
+    downbeats only (held through the bar), or not at all, chosen afresh so that the doubling seldom repeats a
+    bar literally and rests in a phrase of each quiet section (intensity under 0.3). Doublings below
+    `low_key`, or beyond `max_voices`, are dropped; with no channel free they join the part they double.
+    """
+    sources = _heard_in(score, roles, _bottom_notes)
+    if not sources:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    bars = score.bar_starts() or [0]
+    fresh = _Fresh(score)
+    copies: list[Note] = []
+    starts = [n.start for n in sources]
+    for start, stop, sec, place in _phrases_of(score, sections):
+        line = sources[bisect_right(starts, start - 1):bisect_right(starts, stop - 1)]
+        if not line:
+            continue
+        down1 = _shifted_copies(line, -12, velocity_scale)
+        down2 = _shifted_copies(line, -24, velocity_scale)
+        held = []
+        for b in [b for b in bars if start <= b < stop]:
+            first = next((n for n in line if n.start >= b), None)
+            if first is not None and first.start < b + score.ticks(1.0):
+                nxt = next((x for x in bars if x > b), stop)
+                held.append(Note(first.start, min(nxt, stop) - first.start, first.pitch - 12,
+                                 _velocity(first.velocity * velocity_scale), first.part))
+        options = [c for c in (down1, held, down2) if c and all(n.pitch >= low_key for n in c)]
+        rng.shuffle(options)
+        if sec.intensity < 0.3 and place % 2 == 0:
+            continue  # the doubling leaves in a quiet section
+        if not options:
+            continue
+        copies += fresh.choose(options + [[]])
+    if not copies:
+        return score
+    return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program, max_voices=max_voices)
+
+
 # The transformations by stage, in the order the stages are best applied (a style follows it).
 STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
     "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
     "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
-    "register": (pedal, octave_doubling, hollow_spacing),
-    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, canon),
+    "register": (pedal, moving_pedal, octave_doubling, phrase_doubling, hollow_spacing),
+    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, march_drums, canon),
     "sound": (detuned_doubling, dynamics, dread_voices),
 }
 TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}

@@ -7,6 +7,7 @@ import mido
 import pytest
 
 from scores.score import DRUM_CHANNEL, Key, Note, Part, Score, from_midi, to_midi
+from scores.transforms import BASS_DRUM_KEY, CRASH_KEY, SIDE_STICK_KEY, SNARE_KEY
 from scores.styles import STYLES, Step, Style, StyleError, apply_style, get_style, style_names
 from scores.transforms import STAGE_OF, STAGES
 
@@ -78,8 +79,9 @@ def test_ominous_is_slower_phrygian_with_a_pedal_a_low_doubling_and_a_detuned_me
     out = apply_style(score, "ominous", seed=0)
     assert out.tempos == ((0, 77.0),)  # 110 x 0.7
     assert sorted({n.pitch for n in out.notes_of("bells")}) == [50, 52, 53]  # the ground is never re-pitched
-    assert {n.pitch for n in out.notes_of("pedal")} == {38}
-    assert {n.pitch for n in out.notes_of("low doubling")} == {26, 33}
+    assert 38 in {n.pitch for n in out.notes_of("pedal")}  # the tonic, and the bass it moves with
+    assert {n.pitch % 12 for n in out.notes_of("pedal")} <= {2, 9, 3}
+    assert {n.pitch for n in out.notes_of("low doubling")} <= {26, 33}
     assert 10 <= abs(out.part("detuned").bend_cents) <= 25
     assert out.part("violin").program in (52, 19, 11) and out.part("bells").program == 14
     assert out.part("detuned").program == out.part("violin").program
@@ -103,7 +105,8 @@ def test_march_is_duple_with_snare_and_timpani_and_the_bells_on_their_own_beat()
     assert {m[1:] for m in out.metres} == {(2, 4)}
     assert out.end == 48 * B  # 24 bars of three beats became 24 bars of two
     assert out.part("snare").channel == DRUM_CHANNEL
-    assert {n.pitch for n in out.notes_of("snare")} == {38}
+    assert SNARE_KEY in {n.pitch for n in out.notes_of("snare")}
+    assert {n.pitch for n in out.notes_of("snare")} <= {SNARE_KEY, SIDE_STICK_KEY, BASS_DRUM_KEY, CRASH_KEY}
     assert {n.pitch for n in out.notes_of("timpani")} == {50, 45}
     bells = out.notes_of("bells")
     assert [n.start for n in bells] == [i * B for i in range(48)]
