@@ -129,9 +129,25 @@ def ground_cycles(score: Score, part: str, figure: tuple[int, ...] = (2, 5, 4)) 
 
 
 def orchestration(score: Score, start: int, stop: int) -> frozenset[tuple[str, int]]:
-    """(part, program) of the parts that start notes between two ticks."""
-    programs = {p.name: (-1 if p.is_drums else p.program) for p in score.parts}
-    return frozenset((n.part, programs[n.part]) for n in score.notes if start <= n.start < stop)
+    """(part, program) of the parts that start notes between two ticks, with the program in effect where each
+    part's first note there begins (a program change among the score's controls counts from its tick)."""
+    changes: dict[str, list[tuple[int, int]]] = {}
+    for c in score.controls:
+        if c.kind == "program":
+            changes.setdefault(c.part, []).append((c.tick, c.value))
+    firsts: dict[str, int] = {}
+    for n in score.notes:
+        if start <= n.start < stop:
+            firsts.setdefault(n.part, n.start)
+    out = set()
+    for p in score.parts:
+        if p.name in firsts:
+            program = p.program
+            for tick, value in changes.get(p.name, ()):
+                if tick <= firsts[p.name]:
+                    program = value
+            out.add((p.name, -1 if p.is_drums else program))
+    return frozenset(out)
 
 
 # --- the form -------------------------------------------------------------------------------------------

@@ -94,6 +94,9 @@ _OMINOUS = _steps(
     # phrases the dial gives it, more of them toward the climax
     ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45}, 0.7),
     ("dynamics", {"scale": 0.9, "sforzando_chance": 0.04}),
+    # the colours change with the form: pads and glass where it is quiet, organ and strings where it
+    # builds, the choir at the climax
+    "orchestration_arc",
 )
 
 
@@ -127,7 +130,8 @@ STYLES: dict[str, Style] = {
                        "on their own three-beat cycle", _MARCH),
         Style("nightmare", "the march made dissonant in most phrases and given the voices of dread",
               _MARCH[:1] + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
-              + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}))),
+              + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}),
+                       "orchestration_arc")),
         Style("limping", "a waltz that drops a beat every fourth bar, Locrian where the piece builds, over a "
                          "tritone pedal",
               _steps(("locrian", {}, OMINOUS_DIAL, "section"),

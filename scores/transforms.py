@@ -26,7 +26,7 @@ from operator import attrgetter
 import numpy as np
 
 from scores.analysis import estimate_key
-from scores.score import DRUM_CHANNEL, Key, Note, Part, Score
+from scores.score import DRUM_CHANNEL, Control, Key, Note, Part, Score
 from scores.theory import degree_map
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 
@@ -1132,13 +1132,57 @@ def phrase_doubling(score: Score, *, roles: Sequence[str] = ("bass",), velocity_
     return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program, max_voices=max_voices)
 
 
+# Colours by role for an orchestration arc (General MIDI programs, 0-based): for quiet sections, for those
+# that build, and for the climax; a section takes one of its level's choices.
+ARC_PROGRAMS: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {
+    "melody": ((11, 53), (19, 48), (52, 61)),  # glass, vox pad; organ, strings; choir, brass section
+    "inner": ((53, 89), (48, 42), (19, 49)),  # vox pad, warm pad; strings, cello; organ, slow strings
+    "bass": ((42, 89), (43, 48), (19, 58)),  # cello, warm pad; contrabass, strings; organ, tuba
+    "pedal": ((89,), (19, 97), (19,)),  # warm pad; organ, saucer drone; organ
+    "shadow": ((53,), (99, 53), (99, 55)),  # vox pad; martian choir, vox pad; martian choir, orchestra hit
+}
+
+
+def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int]]] | None = None,
+                      quiet_below: float = 0.45, climax_from: float = 0.8, sections=None,
+                      rng: random.Random | None = None) -> Score:
+    """The piece re-voiced section by section: each part's voice changes with the form, through program
+    changes at the sections' starts (Controls of kind "program").
+
+    A section under `quiet_below` intensity takes the role's quiet colours (ARC_PROGRAMS), one from
+    `climax_from` on the climax's, the others those of a section that builds; the rng picks among them
+    (the first without one), never the same voice twice running when there is another. The ground, the
+    drum kit and parts of role "drums" keep their voices; parts that share a channel change together.
+    """
+    table = ARC_PROGRAMS if programs is None else programs
+    sections = _sections_of(score, sections)
+    controls = [c for c in score.controls if c.kind != "program"]
+    last: dict[int, int] = {}
+    seen: set[int] = set()
+    for p in score.parts:
+        if p.channel in seen or p.channel == DRUM_CHANNEL or p.role not in table:
+            seen.add(p.channel)
+            continue
+        seen.add(p.channel)
+        sharing = [q.name for q in score.parts if q.channel == p.channel]
+        last[p.channel] = p.program
+        for sec in sections:
+            level = 0 if sec.intensity < quiet_below else 2 if sec.intensity >= climax_from else 1
+            choices = [c for c in table[p.role][level] if c != last[p.channel]] or list(table[p.role][level])
+            program = choices[0] if rng is None else rng.choice(choices)
+            if program != last[p.channel]:
+                controls += [Control(sec.start, name, "program", 0, program) for name in sharing]
+                last[p.channel] = program
+    return score.replace(controls=tuple(controls))
+
+
 # The transformations by stage, in the order the stages are best applied (a style follows it).
 STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
     "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
     "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
     "register": (pedal, moving_pedal, octave_doubling, phrase_doubling, hollow_spacing),
     "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, march_drums, canon),
-    "sound": (detuned_doubling, dynamics, dread_voices),
+    "sound": (detuned_doubling, dynamics, dread_voices, orchestration_arc),
 }
 TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}
 STAGE_OF: dict[str, str] = {f.__name__: stage for stage, fs in STAGES.items() for f in fs}

@@ -1,0 +1,41 @@
+"""Arrangements that change colour with the form, and never ask a IIx for more than its eight voices."""
+
+import pytest
+
+from scores.analysis import orchestration, read_sections
+from scores.styles import style_names
+
+SCORES = ("sonnerie", "trionfo", "laurel")
+
+
+@pytest.mark.parametrize("style", ["ominous", "nightmare"])
+@pytest.mark.parametrize("piece", SCORES)
+def test_most_sections_of_an_ominous_or_nightmare_arrangement_change_orchestration(piece, style, arrange_piece):
+    styled = arrange_piece(piece, style)
+    sections = read_sections(styled)
+    colours = [orchestration(styled, s.start, s.stop) for s in sections]
+    changes = sum(a != b for a, b in zip(colours, colours[1:], strict=False))
+    assert changes >= (len(sections) - 1) * 0.7
+
+
+def _program_at(styled, part, tick):
+    program = styled.part(part).program
+    for c in styled.controls:
+        if c.part == part and c.kind == "program" and c.tick <= tick:
+            program = c.value
+    return program
+
+
+def test_the_ominous_sonnerie_sings_its_climax_and_whispers_its_quiet_passage(arrange_piece):
+    styled = arrange_piece("sonnerie", "ominous")
+    sections = {s.name: s for s in read_sections(styled)}
+    climax, quiet = sections["D minor: the climax"], sections["F major: the quiet passage"]
+    assert _program_at(styled, "violin", climax.start) in (52, 61)  # choir or brass
+    assert _program_at(styled, "violin", quiet.start) in (11, 53)  # glass or vox pad
+    assert styled.part("bells").program == 14 and not [c for c in styled.controls if c.part == "bells"]
+
+
+@pytest.mark.parametrize("style", style_names())
+@pytest.mark.parametrize("piece", SCORES)
+def test_no_style_makes_a_score_sound_more_than_eight_notes_at_once(piece, style, arrange_piece):
+    assert arrange_piece(piece, style).max_polyphony() <= 8
