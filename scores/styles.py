@@ -14,7 +14,7 @@ from scores.score import Score
 from scores.transforms import TRANSFORMS
 
 # Transformations that move notes in time: after one of them a style reads the sections afresh.
-RETIMING = frozenset({"remeter_as_march", "limping_waltz", "augmentation"})
+RETIMING = frozenset({"remeter_as_march", "limping_waltz", "augmentation", "condense"})
 DIAL_FLOOR = 0.1  # the quietest section gets this share of the climax's share of a dialled step's phrases
 UNITS = ("phrase", "section")
 
@@ -132,6 +132,17 @@ STYLES: dict[str, Style] = {
               _MARCH[:1] + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
               + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}),
                        "orchestration_arc")),
+        Style("cue", "a film cue of 2-4 minutes: the opening of every section, slow and sparse over a held "
+                     "drone, the upper parts in long swelling notes (the melody detuned against itself), the bass one "
+                     "note a bar, the voices of dread",
+              _steps(("condense", {"minutes": 3.0, "tempo_factor": 0.6}),
+                     ("long_notes", {"roles": ("melody", "inner"), "bars": 2}),
+                     ("long_notes", {"roles": ("bass",), "bars": 1, "swell": False}),
+                     ("pedal", {"kind": "tonic", "every_bars": 8, "velocity": 40, "program": 89}),
+                     ("tempo_scale", {"factor": 0.6}),
+                     "dread_voices",
+                     ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.4}),
+                     ("dynamics", {"scale": 0.8, "sforzando_chance": 0.0}))),
         Style("limping", "a waltz that drops a beat every fourth bar, Locrian where the piece builds, over a "
                          "tritone pedal",
               _steps(("locrian", {}, OMINOUS_DIAL, "section"),

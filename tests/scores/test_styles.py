@@ -154,7 +154,8 @@ def test_every_style_arranges_every_corpus_file(path):
         out = apply_style(score, name, seed=3)
         data = _midi_bytes(out)
         back = from_midi(mido.MidiFile(file=io.BytesIO(data)))
-        assert len(back.notes) >= len(score.notes) * 0.9, name
+        if name != "cue":  # the cue condenses the piece by design
+            assert len(back.notes) >= len(score.notes) * 0.9, name
         assert all(0 <= n.pitch <= 127 and 1 <= n.velocity <= 127 for n in out.notes)
         drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
         kept = [(n.start, n.pitch) for n in out.notes if n.part in drums]

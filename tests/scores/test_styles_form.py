@@ -39,3 +39,23 @@ def test_the_ominous_sonnerie_sings_its_climax_and_whispers_its_quiet_passage(ar
 @pytest.mark.parametrize("piece", SCORES)
 def test_no_style_makes_a_score_sound_more_than_eight_notes_at_once(piece, style, arrange_piece):
     assert arrange_piece(piece, style).max_polyphony() <= 8
+
+
+@pytest.mark.parametrize("piece", SCORES)
+def test_the_cue_condenses_a_score_into_two_to_four_minutes(piece, arrange_piece, source_piece):
+    cue = arrange_piece(piece, "cue")
+    assert 120 <= cue.duration_s <= 240
+    assert len(cue.bar_starts()) < len(source_piece(piece).bar_starts())  # fewer bars, played slower
+    assert [name for _, name in cue.sections] == [name for _, name in source_piece(piece).sections]
+
+
+def test_the_cue_holds_the_sonnerie_melody_in_long_swelling_notes_over_a_drone(arrange_piece):
+    cue = arrange_piece("sonnerie", "cue")
+    bar = 3 * 480
+    violin = cue.notes_of("violin")
+    assert violin and min(n.duration for n in violin) >= bar // 2
+    assert sum(n.duration for n in violin) / len(violin) >= 1.5 * bar
+    swells = [c.value for c in cue.controls if c.part == "violin" and c.kind == "control" and c.number == 11]
+    assert max(swells) - min(swells) >= 50
+    assert max(n.duration for n in cue.notes_of("pedal")) >= 4 * bar
+    assert cue.max_polyphony() <= 6  # sparse

@@ -76,7 +76,8 @@ def test_every_style_keeps_the_drums_the_pedal_and_every_controller_of_a_foreign
 def test_every_style_rings_the_sonnerie_bells_d_f_e_in_every_cycle(sonnerie, style):
     kept, cycles = ground_cycles(arrange(sonnerie, style), "bells")
     assert kept == cycles
-    assert cycles >= 200  # the march keeps two thirds of the bars' length, in whole cycles
+    # the march keeps two thirds of the bars' length, in whole cycles; the cue a few minutes of the piece
+    assert cycles >= (60 if style == "cue" else 200)
 
 
 def test_a_styled_render_reads_the_file_with_its_drums_and_pedal(tmp_path, samples):
