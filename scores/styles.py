@@ -14,7 +14,7 @@ from scores.score import Score
 from scores.transforms import TRANSFORMS
 
 # Transformations that move notes in time: after one of them a style reads the sections afresh.
-RETIMING = frozenset({"remeter_as_march", "limping_waltz", "augmentation", "condense"})
+RETIMING = frozenset({"remeter_as_march", "limping_waltz", "augmentation", "condense", "march_introduction"})
 DIAL_FLOOR = 0.1  # the quietest section gets this share of the climax's share of a dialled step's phrases
 UNITS = ("phrase", "section")
 
@@ -115,6 +115,7 @@ _DISSONANT = _dissonance(DISSONANT_DIAL)
 _MARCH = _steps(
     "major_to_minor",
     ("remeter_as_march", {"pattern": "even"}),
+    ("march_introduction", {"bars": 4}),
     ("march_drums", {"snare_velocity": 72, "timpani_velocity": 76}),
 )
 
@@ -126,8 +127,9 @@ STYLES: dict[str, Style] = {
                          "double of the melody, choir, organ and low strings, soft with rare sforzandi", _OMINOUS),
         Style("dissonant", "tritone and minor-second shadows and clusters in some phrases, more toward the "
                            "climax, the melody a tritone off in some of them", _DISSONANT),
-        Style("march", "triple time re-metered as a duple march over snare and timpani, in minor, the bells "
-                       "on their own three-beat cycle", _MARCH),
+        Style("march", "triple time re-metered as a duple march in minor after four bars of drums alone, the "
+                       "snare and timpani filling at phrase ends and accenting the cadences, lighter in the "
+                       "trio, the bells on their own three-beat cycle", _MARCH),
         Style("nightmare", "the march made dissonant in most phrases and given the voices of dread",
               _MARCH[:1] + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
               + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}),

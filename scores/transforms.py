@@ -985,6 +985,20 @@ MARCH_FILLS = (
 )
 
 
+def _trio(sections: list) -> object | None:
+    """The section a march plays as its trio: one named so, else the quietest of those between the first
+    third and the last tenth of the piece, if it is quieter than most sections; None if there is none."""
+    named = [s for s in sections if "trio" in s.name.lower()]
+    if named:
+        return named[0]
+    if len(sections) < 3:
+        return None
+    end = sections[-1].stop
+    median = sorted(s.intensity for s in sections)[len(sections) // 2]
+    middle = [s for s in sections if s.start >= end / 3 and s.stop <= end * 0.9 and s.intensity < median]
+    return min(middle, key=lambda s: s.intensity) if middle else None
+
+
 def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int = 78, timpani: bool = True,
                 max_voices: int | None = CMI_VOICES, sections=None, rng: random.Random | None = None) -> Score:
     """A march's snare and timpani that follow the phrase and the form, from the bar of the first note on.
@@ -996,11 +1010,16 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
     (program 47, a new part of role "drums") strike the local tonic and dominant, rolling into the cadence
     and resolving dominant to tonic on it. Louder as the section is more intense. Strokes that would make
     more than `max_voices` notes sound are left out; with no channel free the timpani are left out.
+
+    The trio (a section named so, else the quietest in the middle of the piece: `_trio`) is lighter: the
+    snare's bars on the side stick and softer, no crash, the timpani on the downbeat alone.
     """
     if not score.notes:
         return score
     rng = rng or random.Random(0)
     sections = _sections_of(score, sections)
+    trios = {s.start for s in sections if "trio" in s.name.lower()} or (
+        {_trio(sections).start} if _trio(sections) is not None else set())
     drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
     parts = list(score.parts)
     if drum_parts:
@@ -1016,7 +1035,8 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
             timp = Part(_unique_name(score, "timpani"), channel, TIMPANI_PROGRAM, role="drums", volume=100)
             parts.append(timp)
     key_at = _key_finder(score)
-    first = min(n.start for n in score.notes)
+    drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
+    first = min((n.start for n in score.notes if n.part not in drums), default=score.notes[0].start)
     bars = score.bar_starts() or [0]
     stroke = score.ticks(0.25)
     snare_fresh, timp_fresh = _Fresh(score), _Fresh(score)
@@ -1025,8 +1045,9 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
         if stop <= first:
             continue
         inside = [b for b in bars if max(start, first) <= b < stop]
-        loud = 0.75 + 0.35 * sec.intensity
-        drop_phrase = sec.intensity < 0.25 and place == 0
+        trio = sec.start in trios
+        loud = (0.75 + 0.35 * sec.intensity) * (0.7 if trio else 1.0)
+        drop_phrase = sec.intensity < 0.25 and place == 0 and not trio
         for i, bar in enumerate(inside):
             end = inside[i + 1] if i + 1 < len(inside) else stop
             last, opening = i == len(inside) - 1, i == 0
@@ -1038,18 +1059,20 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
 
             if not drop_phrase:
                 if last and len(inside) > 1:
-                    options = [hits(f) for f in MARCH_FILLS]
+                    options = [hits(f, SIDE_STICK_KEY if trio else SNARE_KEY) for f in MARCH_FILLS]
                 elif i == len(inside) - 2 and rng.random() < 0.25:
                     options = [[]]  # a bar's breath before the fill
+                elif trio:
+                    options = [hits(f, SIDE_STICK_KEY, 0.8) for f in MARCH_BARS]
                 else:
                     options = [hits(f) for f in MARCH_BARS]
                     options += [hits(f, SIDE_STICK_KEY, 0.8) for f in MARCH_BARS[:4]]
                 order = list(range(len(options)))
                 rng.shuffle(order)
                 added += snare_fresh.choose([options[k] for k in order])
-            if opening and place > 0:  # the cadence accent on the phrase's downbeat
+            if opening and bar > first:  # the cadence accent on the phrase's downbeat
                 added.append(Note(bar, stroke, BASS_DRUM_KEY, _velocity(snare_velocity * 1.2 * loud), kit))
-                if sec.intensity >= 0.5:
+                if sec.intensity >= 0.5 and not trio:
                     added.append(Note(bar, score.ticks(1.0), CRASH_KEY, _velocity(snare_velocity * loud), kit))
             if timp is not None:
                 tonic = TIMPANI_LOW_KEY + (key_at(bar).tonic_pc - TIMPANI_LOW_KEY) % 12
@@ -1062,7 +1085,10 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
                             if bar + score.ticks(b) < end]
 
                 high = tonic + 12 if tonic + 12 <= TIMPANI_LOW_KEY + 12 else tonic
-                if last:
+                if trio:
+                    options = [timp_notes(((0.0, 1.0, tonic, 0.7),)), timp_notes(((0.0, 2.0, tonic, 0.6),)),
+                               timp_notes(((0.0, 1.0, fifth, 0.6),)), []]
+                elif last:
                     options = [timp_notes(((0.0, 1.0, fifth, 1.0), (1.0, 0.25, fifth, 0.6), (1.25, 0.25, fifth, 0.7),
                                            (1.5, 0.25, fifth, 0.8), (1.75, 0.25, fifth, 0.9))),
                                timp_notes(((0.0, 1.0, tonic, 0.9), (1.0, 1.0, fifth, 1.0))),
@@ -1087,6 +1113,51 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
                 if not (drop_phrase and not opening):
                     added += timp_fresh.choose(options)
     return score.with_notes([*score.notes, *_fit(score, added, max_voices)], parts)
+
+
+def march_introduction(score: Score, *, bars: int = 4, snare_velocity: int = 76) -> Score:
+    """A march's introduction: `bars` bars of the drums alone before the piece, a dotted figure growing from
+    p to f and a fill into the first bar; everything else (notes, tempo, metre and key changes, section marks,
+    controllers after the start) moves later by those bars. A score that marks its sections gets one more,
+    "introduction"; the snare joins the score's drum part, or a new "snare" part on the drum channel.
+    """
+    if bars < 1 or not score.notes:
+        return score
+    bar = score.bar_ticks(*score.metre_at(0))
+    shift = bars * bar
+    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
+    parts = list(score.parts)
+    if drum_parts:
+        kit = drum_parts[0].name
+    else:
+        part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
+        parts.append(part)
+        kit = part.name
+    moved = [Note(n.start + shift, n.duration, n.pitch, n.velocity, n.part) for n in score.notes]
+    stroke = score.ticks(0.25)
+    for i in range(bars):
+        figure = MARCH_FILLS[0] if i == bars - 1 else MARCH_BARS[i % 2]
+        level = 0.45 + 0.55 * i / max(bars - 1, 1)
+        for beats, weight in figure:
+            t = i * bar + score.ticks(beats)
+            if t < (i + 1) * bar:
+                moved.append(Note(t, stroke, SNARE_KEY, _velocity(snare_velocity * weight * level), kit))
+        moved.append(Note(i * bar, stroke, BASS_DRUM_KEY, _velocity(snare_velocity * level), kit))
+
+    def later(tick: int) -> int:
+        return tick + shift if tick > 0 else 0
+
+    sections = score.sections
+    if sections:
+        sections = ((0, "introduction"), *((t + shift, name) for t, name in sections))
+    return Score(
+        title=score.title, parts=tuple(parts), notes=tuple(moved),
+        tempos=tuple((later(t), bpm) for t, bpm in score.tempos),
+        metres=tuple((later(t), num, den) for t, num, den in score.metres),
+        keys=tuple(Key(later(k.tick), k.tonic_pc, k.mode) for k in score.keys),
+        sections=sections, controls=tuple(dataclasses.replace(c, tick=later(c.tick)) for c in score.controls),
+        after=score.after, end=score.end + shift,
+    )
 
 
 def phrase_doubling(score: Score, *, roles: Sequence[str] = ("bass",), velocity_scale: float = 0.55,
@@ -1317,7 +1388,8 @@ STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
     "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
     "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
     "register": (pedal, moving_pedal, octave_doubling, phrase_doubling, hollow_spacing),
-    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, march_drums, canon),
+    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_introduction, march_ostinato,
+             march_drums, canon),
     "sound": (detuned_doubling, dynamics, dread_voices, orchestration_arc),
 }
 TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}

@@ -103,13 +103,15 @@ def test_dissonant_adds_shadows_and_keeps_the_ground():
 def test_march_is_duple_with_snare_and_timpani_and_the_bells_on_their_own_beat():
     out = apply_style(_sonnerie_like(bars=24), "march", seed=0)
     assert {m[1:] for m in out.metres} == {(2, 4)}
-    assert out.end == 48 * B  # 24 bars of three beats became 24 bars of two
+    intro = 4 * 2 * B  # four bars of drums alone
+    assert out.end == intro + 48 * B  # 24 bars of three beats became 24 bars of two
+    assert min(n.start for n in out.notes if n.part != "snare") == intro
     assert out.part("snare").channel == DRUM_CHANNEL
     assert SNARE_KEY in {n.pitch for n in out.notes_of("snare")}
     assert {n.pitch for n in out.notes_of("snare")} <= {SNARE_KEY, SIDE_STICK_KEY, BASS_DRUM_KEY, CRASH_KEY}
     assert {n.pitch for n in out.notes_of("timpani")} == {50, 45}
     bells = out.notes_of("bells")
-    assert [n.start for n in bells] == [i * B for i in range(48)]
+    assert [n.start for n in bells] == [intro + i * B for i in range(48)]
     assert {n.start % (2 * B) for n in out.notes_of("violin")} <= {0, B, 3 * B // 2}
 
 

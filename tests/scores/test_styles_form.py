@@ -59,3 +59,27 @@ def test_the_cue_holds_the_sonnerie_melody_in_long_swelling_notes_over_a_drone(a
     assert max(swells) - min(swells) >= 50
     assert max(n.duration for n in cue.notes_of("pedal")) >= 4 * bar
     assert cue.max_polyphony() <= 6  # sparse
+
+
+def test_the_march_opens_with_four_bars_of_drums_alone(arrange_piece):
+    march = arrange_piece("sonnerie", "march")
+    intro = 4 * march.bar_ticks(2, 4)
+    drums = {p.name for p in march.parts if p.is_drums}
+    assert min(n.start for n in march.notes if n.part not in drums) == intro
+    assert sum(1 for n in march.notes if n.part in drums and n.start < intro) >= 12
+    assert march.sections[0] == (0, "introduction")
+
+
+@pytest.mark.parametrize("piece", ["sonnerie", "laurel"])
+def test_the_march_plays_its_trio_lighter_on_the_side_stick_without_crashes(piece, arrange_piece):
+    from scores.transforms import CRASH_KEY, SIDE_STICK_KEY, SNARE_KEY
+
+    march = arrange_piece(piece, "march")
+    sections = read_sections(march)
+    trio = next(s for s in sections if "trio" in s.name.lower() or s.name.startswith("F major"))
+    kit = next(p.name for p in march.parts if p.is_drums)
+    inside = [n for n in march.notes_of(kit) if trio.start <= n.start < trio.stop]
+    assert inside and not [n for n in inside if n.pitch in (SNARE_KEY, CRASH_KEY)]
+    assert sum(n.pitch == SIDE_STICK_KEY for n in inside) >= len(inside) * 0.6
+    elsewhere = [n.velocity for n in march.notes_of(kit) if not trio.start <= n.start < trio.stop]
+    assert sum(n.velocity for n in inside) / len(inside) < sum(elsewhere) / len(elsewhere)
