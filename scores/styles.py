@@ -93,7 +93,7 @@ _OMINOUS = _steps(
     # after the voices are chosen, so that the detuned copy beats against the melody's own voice; in the
     # phrases the dial gives it, more of them toward the climax
     ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45}, 0.7),
-    ("dynamics", {"scale": 0.9, "sforzando_chance": 0.04}),
+    ("dynamics", {"scale": 0.9, "sforzando_chance": 0.04, "by_form": 0.35}),
     # the colours change with the form: pads and glass where it is quiet, organ and strings where it
     # builds, the choir at the climax
     "orchestration_arc",

@@ -764,14 +764,27 @@ def detuned_doubling(score: Score, *, roles: Sequence[str] = ("melody",), cents:
 
 
 def dynamics(score: Score, *, scale: float = 0.75, sforzando_chance: float = 0.03, sforzando_velocity: int = 118,
-             rng: random.Random | None = None) -> Score:
+             by_form: float = 0.0, sections=None, rng: random.Random | None = None) -> Score:
     """Softer playing with rare sforzandi: every velocity times `scale`, and some downbeats struck hard.
 
     Each bar line where notes begin becomes a sforzando with probability `sforzando_chance` (drawn from the
-    `rng`; none without one): every pitched note starting there gets `sforzando_velocity`.
+    `rng`; none without one): every pitched note starting there gets `sforzando_velocity`. With `by_form`
+    (0-1) the dynamics also follow the form: a note's velocity is further multiplied by
+    1 - by_form x (1 - intensity of its section), so quiet sections are quieter still and the climax keeps
+    its level.
     """
     if not scale > 0:
         raise TransformError(f"a velocity scale of {scale:g}")
+    if not 0 <= by_form <= 1:
+        raise TransformError(f"a dynamics by form of {by_form:g} is outside 0-1")
+    if by_form and score.notes:
+        from scores.analysis import section_at
+
+        form = _sections_of(score, sections)
+        scaled = [Note(n.start, n.duration, n.pitch,
+                       _velocity(n.velocity * (1 - by_form * (1 - section_at(form, n.start).intensity))), n.part)
+                  for n in score.notes]
+        score = score.with_notes(scaled)
     onsets = {n.start for n in score.notes}
     struck: set[int] = set()
     if rng is not None and sforzando_chance > 0:

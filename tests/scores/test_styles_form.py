@@ -83,3 +83,20 @@ def test_the_march_plays_its_trio_lighter_on_the_side_stick_without_crashes(piec
     assert sum(n.pitch == SIDE_STICK_KEY for n in inside) >= len(inside) * 0.6
     elsewhere = [n.velocity for n in march.notes_of(kit) if not trio.start <= n.start < trio.stop]
     assert sum(n.velocity for n in inside) / len(inside) < sum(elsewhere) / len(elsewhere)
+
+
+def test_the_ominous_dynamics_follow_the_form_quieter_in_the_quiet_passage_than_at_the_climax(
+        arrange_piece, source_piece):
+    plain, styled = source_piece("sonnerie"), arrange_piece("sonnerie", "ominous")
+    sections = {s.name: s for s in read_sections(plain)}
+
+    def ratio(name):
+        s = sections[name]
+
+        def mean(score):
+            v = [n.velocity for n in score.notes_of("violin") if s.start <= n.start < s.stop]
+            return sum(v) / len(v)
+
+        return mean(styled) / mean(plain)
+
+    assert ratio("F major: the quiet passage") < ratio("D minor: the climax") - 0.15
