@@ -83,6 +83,8 @@ def _steps(*steps: tuple | str | Step) -> tuple[Step, ...]:
 OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.45, 0.55, 0.85
 
 _OMINOUS = _steps(
+    # room for the pedal and the doublings where eight notes already sound: inner octave doublings go
+    ("thin", {"room": 1}),
     # the darker mode in the sections that build (the quiet ones keep theirs); never on the ground
     ("phrygian", {}, OMINOUS_DIAL, "section"),
     # a pedal that moves with the bass and the form, a low doubling that comes and goes by phrases

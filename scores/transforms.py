@@ -1261,6 +1261,56 @@ def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int
     return score.replace(controls=tuple(controls))
 
 
+# --- making room ---------------------------------------------------------------------------------------
+
+
+def thin(score: Score, *, room: int = 1, max_voices: int = CMI_VOICES) -> Score:
+    """Room for what a style adds: inner octave doublings left out where the texture is full.
+
+    A note goes when it is an inner voice (neither the highest nor the lowest key sounding where it starts),
+    another note of its pitch class in another octave sounds through the whole of it (so no pitch class is
+    lost), and while it sounds `max_voices` - `room` + 1 or more notes sound at once (so that `room` voices
+    open for the layers). Grounds and the drum kit are never thinned; a score with room already is left as
+    it is.
+    """
+    if room < 1:
+        raise TransformError(f"room for {room} voices")
+    drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
+    keep = drums | _targets(score, ("ground",))
+    heard = _heard(score.notes)
+    if not heard:
+        return score
+    size = max(n.end for n in heard) + 1
+    counts = np.zeros(size + 1, dtype=np.int32)
+    np.add.at(counts, [n.start for n in heard], 1)
+    np.add.at(counts, [n.end for n in heard], -1)
+    counts = np.cumsum(counts)
+    full = max_voices - room + 1
+    by_onset: dict[int, list[Note]] = defaultdict(list)
+    for n in heard:
+        if n.part not in drums:
+            by_onset[n.start].append(n)
+    dropped: set[Note] = set()
+    active: list[Note] = []
+    for onset in sorted(by_onset):
+        group = by_onset[onset]
+        active = [m for m in active if m.end > onset and m not in dropped] + group
+        for n in group:
+            if n.part in keep or n in dropped or counts[n.start:n.end].max(initial=0) < full:
+                continue
+            around = [m for m in active if m is not n and m not in dropped]
+            if not around or n.pitch >= max(m.pitch for m in around) or n.pitch <= min(m.pitch for m in around):
+                continue
+            if any(m.pitch % 12 == n.pitch % 12 and m.pitch != n.pitch and m.start <= n.start and m.end >= n.end
+                   for m in around):
+                dropped.add(n)
+                counts[n.start:n.end] -= 1
+    if not dropped:
+        return score
+    gone = {(n.start, n.pitch, n.part) for n in dropped}
+    return score.with_notes(n for n in score.notes if (n.start, n.pitch, n.part) not in gone)
+
+
 # --- a film cue ---------------------------------------------------------------------------------------
 
 
@@ -1397,7 +1447,7 @@ def long_notes(score: Score, *, roles: Sequence[str] = ("melody", "inner"), bars
 
 # The transformations by stage, in the order the stages are best applied (a style follows it).
 STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
-    "form": (condense, long_notes),  # what of the piece is played, before anything colours it
+    "form": (condense, long_notes, thin),  # what of the piece is played, before anything colours it
     "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
     "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
     "register": (pedal, moving_pedal, octave_doubling, phrase_doubling, hollow_spacing),

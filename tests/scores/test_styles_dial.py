@@ -49,11 +49,13 @@ def test_the_trionfo_chant_keeps_its_mode_in_ominous_and_the_loud_chant_takes_th
 
     def choir(score, name):
         s = sections[name]
-        return [n.pitch for n in score.notes_of("choir") if s.start <= n.start < s.stop]
+        return {(n.start, n.pitch) for n in score.notes_of("choir") if s.start <= n.start < s.stop}
 
-    assert choir(styled, "chant") == choir(plain, "chant")  # A-E-A stays A-E-A
+    # every note the choir still sings (some octave doublings make room for the pedal) is as written
+    assert choir(styled, "chant") <= choir(plain, "chant")  # A-E-A stays A-E-A
+    assert len(choir(styled, "chant")) >= 0.8 * len(choir(plain, "chant"))
     assert choir(styled, "lament") == choir(plain, "lament")
-    assert choir(styled, "chant2") != choir(plain, "chant2")
+    assert not choir(styled, "chant2") <= choir(plain, "chant2")
     chant = sections["chant"]
     assert clash_share(styled, chant.start, chant.stop) < 0.1
 

@@ -87,3 +87,13 @@ def test_the_detuned_double_comes_and_goes_more_often_toward_the_climax(arrange_
         return len(heard) / len(bars)
 
     assert share("D minor: the climax") > share("F major: the quiet passage")
+
+
+def test_ominous_makes_room_for_its_pedal_in_the_full_texture_of_the_trionfo(arrange_piece):
+    styled = arrange_piece("trionfo", "ominous")
+    bars = styled.bar_starts()
+    pedal = styled.notes_of("pedal")
+    heard = sum(1 for i, b in enumerate(bars)
+                if any(n.start < (bars[i + 1] if i + 1 < len(bars) else styled.end) and n.end > b for n in pedal))
+    assert heard >= 0.8 * len(bars)
+    assert styled.max_polyphony() <= 8

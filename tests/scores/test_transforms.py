@@ -413,3 +413,21 @@ def test_every_transformation_is_pure_and_keeps_keys_and_velocities_in_range(nam
     assert all(0 <= n.pitch <= 127 and 1 <= n.velocity <= 127 for n in out.notes)
     # the kit's own strokes keep their key; a march's drums may add a bass drum, side stick and crash
     assert {n.pitch for n in out.notes_of("kit")} <= {38, T.BASS_DRUM_KEY, T.SIDE_STICK_KEY, T.CRASH_KEY}
+
+
+def test_thin_leaves_out_inner_octave_doublings_only_where_the_texture_is_full():
+    from scores import build_score
+
+    trionfo = build_score("trionfo")
+    out = T.thin(trionfo, room=1)
+    assert len(out.notes) < len(trionfo.notes)
+    assert out.notes_of("piano") == trionfo.notes_of("piano")  # a ground is never thinned
+    assert out.notes_of("drums") == trionfo.notes_of("drums")
+
+    def sounding_classes(score, tick):
+        return {n.pitch % 12 for n in score.notes if n.start <= tick < n.end and n.part != "drums"}
+
+    gone = sorted(set(trionfo.notes) - set(out.notes), key=lambda n: n.start)
+    for n in gone[::7]:
+        assert sounding_classes(out, n.start) == sounding_classes(trionfo, n.start)
+    assert T.thin(_score(_line("violin", [D4, F4, A4])), room=1).notes == _score(_line("violin", [D4, F4, A4])).notes
