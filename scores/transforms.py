@@ -910,8 +910,8 @@ def moving_pedal(score: Score, *, velocity: int = 44, program: int = 19, low_key
     from `added_from` intensity on, a note `added_interval` semitones above the tonic (1, the flat second;
     6, the tritone) joins it for the phrase's second half. Louder as the section is more
     intense. Where more than `max_voices` notes would sound a note stops (and is left out if that leaves
-    less than an eighth).
-    With no channel free nothing is added.
+    less than an eighth). Where the piece's own drone (a part of role "pedal") holds the same key, the note
+    moves an octave away. With no channel free nothing is added.
     """
     pitched = [n for n in score.notes if n.part in _targets(score, PITCHED_ROLES)]
     if not pitched:
@@ -927,9 +927,16 @@ def moving_pedal(score: Score, *, velocity: int = 44, program: int = 19, low_key
     first = min(n.start for n in pitched)
     fresh = _Fresh(score)
     drone: list[Note] = []
+    own_drones = [n for n in score.notes if n.part in _targets(score, ("pedal",))]  # the piece's own pedal
 
     def low(pc: int, octave: int = 0) -> int:
         return low_key + (pc - low_key) % 12 + 12 * octave
+
+    def apart(n: Note) -> Note:
+        """The note an octave away (down if it can) where the piece's own drone holds the same key."""
+        if not any(d.pitch == n.pitch and d.start < n.end and n.start < d.end for d in own_drones):
+            return n
+        return dataclasses.replace(n, pitch=n.pitch - 12 if n.pitch - 12 >= DOUBLING_LOW_KEY else n.pitch + 12)
 
     for start, stop, sec, place in _phrases_of(score, sections):
         if stop <= first:
@@ -971,7 +978,7 @@ def moving_pedal(score: Score, *, velocity: int = 44, program: int = 19, low_key
         if sec.intensity >= added_from:
             half = start + (stop - start) // 2
             chosen = [*chosen, note(half, stop, tonic + added_interval, _velocity(loud * 0.7))]
-        drone += chosen
+        drone += [apart(n) for n in chosen]
     drone = _fit(score, drone, max_voices)  # cut where it would steal, not struck again in every gap
     if not drone:
         return score
