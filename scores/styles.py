@@ -16,6 +16,7 @@ from scores.transforms import TRANSFORMS
 # Transformations that move notes in time: after one of them a style reads the sections afresh.
 RETIMING = frozenset({"remeter_as_march", "limping_waltz", "augmentation", "condense", "march_introduction"})
 DIAL_FLOOR = 0.1  # the quietest section gets this share of the climax's share of a dialled step's phrases
+DIAL_ONE_PHRASE = 0.15  # a section whose share comes to this or more gets one phrase at least, however short
 UNITS = ("phrase", "section")
 
 
@@ -85,10 +86,12 @@ OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.45, 0.55, 0.85
 _OMINOUS = _steps(
     # room for the pedal and the doublings where eight notes already sound: inner octave doublings go
     ("thin", {"room": 1}),
+    # an ostinato repeated bar for bar (the Trionfo's timpani) breaks, thins and leaps with the phrases
+    "vary_ostinato",
     # the darker mode in the sections that build (the quiet ones keep theirs); never on the ground
     ("phrygian", {}, OMINOUS_DIAL, "section"),
     # a pedal that moves with the bass and the form, a low doubling that comes and goes by phrases
-    ("moving_pedal", {"velocity": 44, "program": 19}),
+    ("moving_pedal", {"velocity": 44, "program": 19, "added_from": 0.9}),  # the flat second at the climax
     ("phrase_doubling", {"roles": ("bass",), "velocity_scale": 0.5}),
     ("tempo_scale", {"factor": 0.7}),
     "dread_voices",
@@ -106,6 +109,7 @@ def _dissonance(dial: float, shadowed: tuple[str, ...] = ("melody",)) -> tuple[S
     """The dissonant steps at one dial: shadows of the `shadowed` parts, smears and clusters in that share of
     the climax's phrases (fewer in quiet sections), the melody a tritone off in about half of those."""
     return _steps(
+        ("thin", {"room": 2}, dial),  # room for the shadow and the smear in their phrases, where eight sound
         ("bitonality", {"interval": -6, "roles": ("melody",)}, dial / 2),
         ("tritone_shadow", {"interval": -6, "velocity_scale": 0.45, "roles": shadowed}, dial),
         ("minor_second_smear", {"interval": 1, "velocity_scale": 0.3, "roles": ("melody",), "tie": True}, dial),
@@ -133,7 +137,8 @@ STYLES: dict[str, Style] = {
                        "snare and timpani filling at phrase ends and accenting the cadences, lighter in the "
                        "trio, the bells on their own three-beat cycle", _MARCH),
         Style("nightmare", "the march made dissonant in most phrases and given the voices of dread",
-              _MARCH[:1] + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
+              _dissonance(NIGHTMARE_DIAL, ("melody", "inner"))[:1] + _MARCH[:1]
+              + _dissonance(NIGHTMARE_DIAL, ("melody", "inner"))[1:] + _MARCH[1:]
               + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}),
                        "orchestration_arc")),
         Style("cue", "a film cue of 2-4 minutes: the opening of every section, slow and sparse over a held "
@@ -169,13 +174,15 @@ def get_style(name: str) -> Style:
 
 
 def phrases(score: Score, sections: list[Section]) -> list[tuple[int, int, Section]]:
-    """(start, stop, section) of each phrase: PHRASE_BARS bars from each section's start, the last one
-    running to the section's end."""
+    """(start, stop, section) of each phrase: PHRASE_BARS bars from each section's start (half as many in a
+    section shorter than four phrases, so that the dial has more than two or three to choose from), the
+    last one running to the section's end."""
     bars = score.bar_starts()
     out = []
     for sec in sections:
         inside = [b for b in bars if sec.start <= b < sec.stop] or [sec.start]
-        starts = inside[::PHRASE_BARS]
+        length = PHRASE_BARS if len(inside) >= 4 * PHRASE_BARS else max(PHRASE_BARS // 2, 1)
+        starts = inside[::length]
         for i, t in enumerate(starts):
             out.append((t, starts[i + 1] if i + 1 < len(starts) else sec.stop, sec))
     return out
@@ -186,7 +193,8 @@ def dial_spans(step: Step, score: Score, sections: list[Section], seed: int = 0)
 
     By phrase, a section's phrases are ranked by a number each draws from the seed and its place alone (the
     same for every step and every style), and the first dial x (DIAL_FLOOR + (1 - DIAL_FLOOR) x intensity)
-    of them (rounded) are chosen: so a higher dial acts on the same phrases and more, the climax on the most
+    of them (rounded; one at least where that share is DIAL_ONE_PHRASE or more, so that a short section
+    is not left out) are chosen: so a higher dial acts on the same phrases and more, the climax on the most
     and the quietest section on few or none.
     """
     assert step.dial is not None
@@ -199,7 +207,8 @@ def dial_spans(step: Step, score: Score, sections: list[Section], seed: int = 0)
     for sec in sections:
         ranked = sorted(by_section.get(sec.start, []))
         amount = step.dial * (DIAL_FLOOR + (1 - DIAL_FLOOR) * sec.intensity)
-        spans += [(start, stop) for _, start, stop in ranked[:round(amount * len(ranked))]]
+        count = max(round(amount * len(ranked)), 1 if amount >= DIAL_ONE_PHRASE else 0)
+        spans += [(start, stop) for _, start, stop in ranked[:count]]
     return sorted(spans)
 
 

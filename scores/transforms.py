@@ -1318,6 +1318,52 @@ def thin(score: Score, *, room: int = 1, max_voices: int = CMI_VOICES) -> Score:
     return score.with_notes(n for n in score.notes if (n.start, n.pitch, n.part) not in gone)
 
 
+def vary_ostinato(score: Score, *, roles: Sequence[str] = ("melody", "inner", "bass"), least_copied: float = 0.85,
+                  sections=None, rng: random.Random | None = None) -> Score:
+    """An ostinato that answers the form: each part of the chosen roles that repeats `least_copied` or more of
+    its bars literally is played phrase by phrase as written, with its phrase's last bar left out (a break
+    before the cadence), thinned to the strokes on its bars' downbeats, or with its first bar an octave up
+    (where the part's own range allows), chosen afresh so that it seldom repeats a bar, the thinned form first
+    in quiet sections (intensity under 0.3). Grounds and the drum kit are never varied.
+    """
+    from scores.analysis import bar_patterns, copied_share
+
+    names = _targets(score, roles) - _targets(score, ("ground",))
+    chosen_parts = [name for name in sorted(names) if copied_share(bar_patterns(score, name)) >= least_copied]
+    if not chosen_parts:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    bars = score.bar_starts() or [0]
+    notes = [n for n in score.notes if n.part not in chosen_parts]
+    for name in chosen_parts:
+        own = score.notes_of(name)
+        low, high = min(n.pitch for n in own), max(n.pitch for n in own)
+        starts = [n.start for n in own]
+        fresh = _Fresh(score)
+        for start, stop, sec, _place in _phrases_of(score, sections):
+            phrase = own[bisect_right(starts, start - 1):bisect_right(starts, stop - 1)]
+            if not phrase:
+                continue
+            inside = [b for b in bars if start <= b < stop]
+            last = inside[-1] if len(inside) > 1 else stop
+            second = inside[1] if len(inside) > 1 else stop
+            options = [
+                phrase,
+                [n for n in phrase if n.start < last],
+                [n for n in phrase if n.start in inside],
+                [Note(n.start, n.duration, n.pitch + 12, n.velocity, n.part) if n.start < second else n
+                 for n in phrase] if high + 12 <= HIGHEST_KEY and high + 12 - low <= 24 else [],
+            ]
+            options = [o for o in options if o]
+            order = list(range(len(options)))
+            rng.shuffle(order)
+            if sec.intensity < 0.3:
+                order.sort(key=lambda k: k != 2)
+            notes += fresh.choose([options[k] for k in order])
+    return score.with_notes(notes)
+
+
 # --- a film cue ---------------------------------------------------------------------------------------
 
 
@@ -1454,7 +1500,7 @@ def long_notes(score: Score, *, roles: Sequence[str] = ("melody", "inner"), bars
 
 # The transformations by stage, in the order the stages are best applied (a style follows it).
 STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
-    "form": (condense, long_notes, thin),  # what of the piece is played, before anything colours it
+    "form": (condense, long_notes, thin, vary_ostinato),  # what of the piece is played, before anything colours it
     "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
     "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
     "register": (pedal, moving_pedal, octave_doubling, phrase_doubling, hollow_spacing),
