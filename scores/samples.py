@@ -3,8 +3,8 @@
 Neither is one of the scores, and neither is written the way `scores.score.to_midi` writes: they are made as
 other sequencers make files, so that a style meets what it meets in the wild.
 
-- `chorale_midi()`: a four-part chorale in G major (24 bars of 4/4, three phrases pairs: p in half notes, f
-  in quarters, mp in halves again), one track a voice, soprano and alto sharing channel 1 and tenor and bass
+- `chorale_midi()`: a four-part chorale in G major (24 bars of 4/4 in three periods of eight: p in half
+  notes, f in quarters, mp in halves again), one track a voice, soprano and alto sharing channel 1 and tenor and bass
   channel 2 (with unisons between the voices that share a channel), a drum track on channel 10 (a bass drum
   and hi-hat strokes of no length, as many files write them), the sustain pedal (CC64) on the lower voices,
   bank select, modulation, expression and reverb controllers, and a pitch bend in the middle of a note.
@@ -25,7 +25,7 @@ from scores.theory import chord
 TICKS_PER_BEAT = 480
 Q = TICKS_PER_BEAT
 
-# The chorale's harmony, a chord a half note (two to a bar), over three eight-bar periods.
+# The chorale's harmony, a chord a half note (two to a bar): twelve bars, played twice.
 _CHORALE_PERIOD = ("G", "C", "G/B", "D", "Em", "C", "D", "G", "G", "Am", "D/F#", "G", "C", "Am", "D", "D",
                    "Em", "Bm", "C", "G/B", "Am", "D", "G", "G")
 _CHORALE_RANGES = {"soprano": (64, 79), "alto": (57, 72), "tenor": (48, 67), "bass": (40, 60)}

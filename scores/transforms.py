@@ -1038,8 +1038,9 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
         return score
     rng = rng or random.Random(0)
     sections = _sections_of(score, sections)
+    trio_section = _trio(sections)
     trios = {s.start for s in sections if "trio" in s.name.lower()} or (
-        {_trio(sections).start} if _trio(sections) is not None else set())
+        {trio_section.start} if trio_section is not None else set())
     drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
     parts = list(score.parts)
     if drum_parts:
