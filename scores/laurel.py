@@ -57,6 +57,7 @@ from itertools import combinations
 from scores import CATALOGUE
 from scores.notation import Writer
 from scores.score import TICKS_PER_BEAT, Key, Note, Part, Score
+from scores.theory import Chord, chord, spell, spelled_scale
 
 INFO = CATALOGUE["laurel"]
 
@@ -216,60 +217,12 @@ def section_starts() -> dict[str, int]:
 
 # --- spelled pitches and chords ------------------------------------------------------------------------
 
-_LETTERS = "CDEFGAB"
-_NATURAL_PC = (0, 2, 4, 5, 7, 9, 11)
-_MAJOR_STEPS = (2, 2, 1, 2, 2, 2)
-# Chord qualities as stacked thirds (semitones between successive tones, root first).
-_QUALITIES = {"": (4, 3), "m": (3, 4), "7": (4, 3, 3), "dim7": (3, 3, 3)}
-
-
-@dataclass(frozen=True)
-class Tone:
-    """A spelled pitch class: a letter (0 = C ... 6 = B) and the pitch class it stands for."""
-
-    letter: int
-    pc: int
-
-
-def spell(name: str) -> Tone:
-    """The Tone of 'Eb', 'F#', 'Cb'."""
-    letter = _LETTERS.index(name[0].upper())
-    shift = name[1:].count("#") - name[1:].count("b")
-    return Tone(letter, (_NATURAL_PC[letter] + shift) % 12)
-
-
-@dataclass(frozen=True)
-class Chord:
-    """A chord symbol read: its tones in thirds from the root, and the tone in the bass."""
-
-    symbol: str
-    tones: tuple[Tone, ...]
-    bass: Tone
-
-    @property
-    def pcs(self) -> set[int]:
-        return {t.pc for t in self.tones}
-
-
-def chord(symbol: str) -> Chord:
-    """'Bb', 'Cm', 'F7', 'Edim7', 'Bb/F' (a slash names the bass)."""
-    body, _, bass = symbol.partition("/")
-    root_len = 2 if len(body) > 1 and body[1] in "#b" else 1
-    root = spell(body[:root_len])
-    tones = [root]
-    for step in _QUALITIES[body[root_len:]]:
-        tones.append(Tone((tones[-1].letter + 2) % 7, (tones[-1].pc + step) % 12))
-    return Chord(symbol, tuple(tones), spell(bass) if bass else root)
+# Spelled tones, chord symbols ('Bb', 'Cm', 'F7', 'Edim7', 'Bb/F') and the key's scale come from scores.theory.
 
 
 def major_scale(tonic: str) -> dict[int, int]:
     """Letter -> pitch class of a major key's scale."""
-    first = spell(tonic)
-    scale, pc = {first.letter: first.pc}, first.pc
-    for i, step in enumerate(_MAJOR_STEPS, start=1):
-        pc = (pc + step) % 12
-        scale[(first.letter + i) % 7] = pc
-    return scale
+    return spelled_scale(tonic, "major")
 
 
 def local_scale(key: str, harmony: Chord) -> dict[int, int]:
@@ -311,7 +264,7 @@ def voicing(harmony: Chord, previous: tuple[int, ...] | None) -> tuple[int, ...]
     candidates = []
     for combo in combinations(range(CHORD_WINDOW[0], CHORD_WINDOW[1] + 1), 3):
         pcs = {p % 12 for p in combo}
-        if len(pcs) == 3 and pcs <= harmony.pcs and required <= pcs and combo[2] - combo[0] <= 9:
+        if len(pcs) == 3 and pcs <= harmony.pc_set and required <= pcs and combo[2] - combo[0] <= 9:
             candidates.append(combo)
 
     def cost(combo: tuple[int, ...]) -> tuple[float, float, tuple[int, ...]]:
@@ -448,6 +401,7 @@ def build() -> Score:
         tempos=tempo_map(),
         metres=((0, BAR_BEATS, 4),),
         keys=key_map(),
+        sections=tuple((bar * BAR_TICKS, name) for name, bar in section_starts().items()),
         after=INFO.after,
         end=total_bars * BAR_TICKS,
     )

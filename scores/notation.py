@@ -18,10 +18,10 @@ import re
 from fractions import Fraction
 
 from scores.score import TICKS_PER_BEAT, Note
+from scores.theory import pitch_class
 
 DYNAMICS = {"ppp": 20, "pp": 32, "p": 46, "mp": 60, "mf": 76, "f": 92, "ff": 108, "fff": 122}
 ACCENT_STEPS = 24
-_LETTER_PC = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 _NOTE = re.compile(r"([a-g])([#b]*)(-?\d)$")
 _EVENT = re.compile(r"(>?)([^:']+)(?::([0-9./]+))?(')?$")
 
@@ -36,7 +36,8 @@ def parse_pitch(text: str) -> int:
     if not m:
         raise NotationError(f"{text!r} is not a note (like d5, f#4 or bb3)")
     letter, accidentals, octave = m.groups()
-    pitch = 12 * (int(octave) + 1) + _LETTER_PC[letter] + accidentals.count("#") - accidentals.count("b")
+    natural = pitch_class(letter)
+    pitch = 12 * (int(octave) + 1) + natural + accidentals.count("#") - accidentals.count("b")
     if not 0 <= pitch <= 127:
         raise NotationError(f"{text!r} is outside the MIDI keys 0-127")
     return pitch

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import mido
 
+from scores.theory import TheoryError, best_key, key_name, parse_key_name, pitch_class_weights
+from scores.theory import pitch_name as pitch_name  # re-exported: scores.score has always named keys
 from synth.midifile import track_from_events
 
 # 480 ticks per quarter note: divisible by 2, 3, 4, 5, 6, 8, 10, 12, 16 and 32, so triplets, quintuplets and
@@ -26,12 +28,6 @@ ROLES = ("ground", "melody", "inner", "bass", "drums", "pedal", "shadow")
 _ROLE_PREFIX = "role: "  # a text meta event carrying a part's role through a MIDI file
 
 MODES = ("major", "minor")
-_NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_KEY_PC = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6, "G": 7,
-           "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11, "Cb": 11}
-# Key signatures as MIDI spells them (mido's names): the usual flat or sharp spelling of each tonic.
-_MAJOR_KEY_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_MINOR_KEY_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 
 
 class ScoreError(ValueError):
@@ -81,6 +77,21 @@ class Note:
         return self.start + self.duration
 
 
+CONTROL_KINDS = ("control", "pitchwheel", "aftertouch", "program")
+
+
+@dataclass(frozen=True, order=True)
+class Control:
+    """A controller event of a part at a tick: a control change (its number and value), a pitch bend (value
+    -8192..8191), channel aftertouch or a program change (value 0-127), as a MIDI file carried it."""
+
+    tick: int
+    part: str
+    kind: str = "control"
+    number: int = 0  # the controller's number, for a control change
+    value: int = 0
+
+
 @dataclass(frozen=True)
 class Key:
     """A key from a tick on: tonic pitch class (0 = C) and mode."""
@@ -91,8 +102,7 @@ class Key:
 
     @property
     def name(self) -> str:
-        names = _MAJOR_KEY_NAMES if self.mode == "major" else _MINOR_KEY_NAMES
-        return names[self.tonic_pc] + ("m" if self.mode == "minor" else "")
+        return key_name(self.tonic_pc, self.mode)
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,10 @@ class Score:
     tempos: tuple[tuple[int, float], ...] = ((0, 120.0),)  # (tick, quarter notes per minute)
     metres: tuple[tuple[int, int, int], ...] = ((0, 4, 4),)  # (tick, numerator, denominator); on bar lines
     keys: tuple[Key, ...] = ()
+    # The sections of the form as the score's source marks them: (tick, name), in order; written to a MIDI
+    # file as marker events. Styles read them (scores.analysis.read_sections), or find sections themselves.
+    sections: tuple[tuple[int, str], ...] = ()
+    controls: tuple[Control, ...] = ()  # a foreign file's pedal, controllers and bends, kept as they came
     after: str = ""  # "Marais", say: whose music the score is after, or ""
     end: int = 0  # the tick where the piece ends; at least the last note's end (set by the constructor)
     ticks_per_beat: int = field(default=TICKS_PER_BEAT, init=False)
@@ -116,10 +130,18 @@ class Score:
         names = [p.name for p in self.parts]
         if len(set(names)) != len(names):
             raise ScoreError(f"{self.title}: two parts share a name")
-        channels = [p.channel for p in self.parts]
-        if len(set(channels)) != len(channels):
-            raise ScoreError(f"{self.title}: two parts share a MIDI channel")
+        on_channel: dict[int, Part] = {}
+        for p in self.parts:  # parts may share a channel (tracks of a file) if they sound alike on it
+            other = on_channel.setdefault(p.channel, p)
+            if (other.program, other.bend_cents) != (p.program, p.bend_cents):
+                raise ScoreError(f"{self.title}: two parts share MIDI channel {p.channel + 1} with different "
+                                 f"programs or bends")
         known = set(names)
+        for c in self.controls:
+            if c.part not in known:
+                raise ScoreError(f"{self.title}: a controller on part {c.part!r}, which the score does not have")
+            if c.kind not in CONTROL_KINDS:
+                raise ScoreError(f"{self.title}: unknown controller kind {c.kind!r}")
         for note in self.notes:
             if note.part not in known:
                 raise ScoreError(f"{self.title}: a note on part {note.part!r}, which the score does not have")
@@ -130,6 +152,7 @@ class Score:
             if note.duration <= 0 or note.start < 0:
                 raise ScoreError(f"{self.title}: a note on part {note.part!r} at tick {note.start} has no length")
         object.__setattr__(self, "notes", tuple(sorted(self.notes, key=_note_order)))
+        object.__setattr__(self, "controls", tuple(sorted(self.controls, key=lambda c: c.tick)))
         last = max((n.end for n in self.notes), default=0)
         object.__setattr__(self, "end", max(self.end, last))
         if not self.tempos or self.tempos[0][0] != 0:
@@ -155,7 +178,9 @@ class Score:
         return dataclasses.replace(self, notes=tuple(kept), end=min(self.end, tick),
                                    tempos=tuple(t for t in self.tempos if t[0] < tick) or self.tempos[:1],
                                    metres=tuple(m for m in self.metres if m[0] < tick) or self.metres[:1],
-                                   keys=tuple(k for k in self.keys if k.tick < tick) or self.keys[:1])
+                                   keys=tuple(k for k in self.keys if k.tick < tick) or self.keys[:1],
+                                   sections=tuple(s for s in self.sections if s[0] < tick),
+                                   controls=tuple(c for c in self.controls if c.tick < tick))
 
     def tick_at(self, seconds: float) -> int:
         """The tick sounding at a time in seconds, through the tempo map."""
@@ -261,29 +286,26 @@ def _note_order(note: Note) -> tuple[int, str, int, int, int]:
     return note.start, note.part, note.pitch, note.duration, note.velocity
 
 
-def pitch_name(pitch: int) -> str:
-    """'C4' for 60, as scientific pitch notation names keys."""
-    return f"{_NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
-
-
 def key_from_name(name: str, tick: int = 0) -> Key:
     """Key(tick, 2, 'minor') for 'Dm', as MIDI key signatures (and mido) name keys."""
-    minor = name.endswith("m")
-    tonic = name[:-1] if minor else name
-    if tonic not in _KEY_PC:
-        raise ScoreError(f"unknown key {name!r}")
-    return Key(tick, _KEY_PC[tonic], "minor" if minor else "major")
+    try:
+        tonic_pc, mode = parse_key_name(name)
+    except TheoryError:
+        raise ScoreError(f"unknown key {name!r}") from None
+    return Key(tick, tonic_pc, mode)
 
 
 # --- to a MIDI file ----------------------------------------------------------------------------------
 
 
 def to_midi(score: Score) -> mido.MidiFile:
-    """The score as a type-1 MIDI file: a conductor track (title, tempo, metre, keys), then a track a part.
+    """The score as a type-1 MIDI file: a conductor track (title, tempo, metre, keys, section markers), then a
+    track a part.
 
     Each part's track names the part, carries its role as a text event, and sets its program, volume, pan
-    and fixed bend before its first note. A note that starts while the same key still sounds on the same
-    part cuts the earlier one short, as a keyboard player would; at equal ticks note-offs come first.
+    and fixed bend before its first note, then its controllers (Score.controls) at their ticks. A note that
+    starts while the same key still sounds on the same part cuts the earlier one short, as a keyboard player
+    would; two that start together both sound; at equal ticks note-offs come first.
     """
     midi = mido.MidiFile(type=1, ticks_per_beat=score.ticks_per_beat)
     conductor: list[tuple[int, int, mido.MetaMessage]] = [(0, 0, mido.MetaMessage("track_name", name=score.title))]
@@ -295,12 +317,17 @@ def to_midi(score: Score) -> mido.MidiFile:
         conductor.append((tick, 1, mido.MetaMessage("time_signature", numerator=num, denominator=den)))
     for key in score.keys:
         conductor.append((key.tick, 1, mido.MetaMessage("key_signature", key=key.name)))
+    for tick, name in score.sections:
+        conductor.append((tick, 1, mido.MetaMessage("marker", text=name)))
     conductor.append((score.end, 2, mido.MetaMessage("end_of_track")))
     midi.tracks.append(track_from_events(conductor))
 
     by_part: dict[str, list[Note]] = defaultdict(list)
     for note in score.notes:
         by_part[note.part].append(note)
+    by_part_controls: dict[str, list[Control]] = defaultdict(list)
+    for c in score.controls:
+        by_part_controls[c.part].append(c)
     for part in score.parts:
         ch = part.channel
         events: list[tuple[int, int, mido.BaseMessage]] = [
@@ -318,6 +345,8 @@ def to_midi(score: Score) -> mido.MidiFile:
             wheel = round(part.bend_cents / (100 * BEND_RANGE_SEMITONES) * BEND_MAX)
             wheel = max(-BEND_MAX - 1, min(BEND_MAX, wheel))
             events.append((0, 1, mido.Message("pitchwheel", channel=ch, pitch=wheel)))
+        for c in by_part_controls.get(part.name, ()):
+            events.append((c.tick, 1, _control_message(c, ch)))
         for start, end, note in _cut_overlaps(by_part.get(part.name, [])):
             # note-offs sort before note-ons at the same tick (order 2 before 3)
             events.append((start, 3, mido.Message("note_on", channel=ch, note=note.pitch, velocity=note.velocity)))
@@ -327,8 +356,19 @@ def to_midi(score: Score) -> mido.MidiFile:
     return midi
 
 
+def _control_message(c: Control, channel: int) -> mido.Message:
+    if c.kind == "pitchwheel":
+        return mido.Message("pitchwheel", channel=channel, pitch=max(-8192, min(8191, c.value)))
+    if c.kind == "aftertouch":
+        return mido.Message("aftertouch", channel=channel, value=c.value)
+    if c.kind == "program":
+        return mido.Message("program_change", channel=channel, program=c.value)
+    return mido.Message("control_change", channel=channel, control=c.number, value=c.value)
+
+
 def _cut_overlaps(notes: list[Note]) -> Iterator[tuple[int, int, Note]]:
-    """(start, end, note) with each note ended where the next note on the same key begins, if sooner."""
+    """(start, end, note) with each note ended where the next note on the same key begins, if sooner; notes
+    that begin together on one key each keep their own end."""
     by_key: dict[int, list[Note]] = defaultdict(list)
     for n in notes:
         by_key[n.pitch].append(n)
@@ -340,23 +380,26 @@ def _cut_overlaps(notes: list[Note]) -> Iterator[tuple[int, int, Note]]:
                 if later.start > n.start:
                     end = min(end, later.start)
                     break
-            if i + 1 < len(same_key) and same_key[i + 1].start == n.start:
-                continue  # two notes on one key at one tick sound as one: keep the longest
-            yield n.start, end, n
+            yield n.start, end, n  # a unison struck twice at one tick (two voices of a file) stays two notes
 
 
 # --- from a MIDI file --------------------------------------------------------------------------------
 
 
 def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
-    """A score from any MIDI file: one part per channel that has notes, times rescaled to 480 ticks a beat.
+    """A score from any MIDI file: one part per channel of each track that has notes, times rescaled to 480
+    ticks a beat, every note kept (a note of no length, as drum tracks often write them, lasts one tick).
 
-    Part names come from track names (else "channel N"), programs from the first program change on the
-    channel, a fixed detune from a pitch bend before the first note (read with the 2-semitone range), roles
-    from the text events `to_midi` writes, else guessed: the drum channel is "drums", the lowest-sounding
-    part "bass", the highest "melody". Key signatures become the key map; a file without any gets one key,
-    estimated from its notes (scores.analysis.estimate_key). SMPTE-timed files are read as if at 120 beats
-    a minute, so that their seconds stay the same. A type-2 file's tracks all start at 0, as in type 1.
+    Part names come from track names (else "channel N"; a track on several channels, or names taken twice,
+    get the channel or a number added), programs from the first program change on the channel, volume and
+    pan from its first controllers 7 and 10 and a fixed detune from a pitch bend before its first note (read
+    with the 2-semitone range); every other controller event, pitch bend, aftertouch and later program
+    change is kept as a Control of its part (on the part of its own track and channel, else the first part
+    on its channel). Roles come from the text events `to_midi` writes, else are guessed: the drum channel is
+    "drums", the lowest-sounding part "bass", the highest "melody". Key signatures become the key map (a file
+    without any gets one key, estimated from its notes: scores.theory.best_key), markers the sections.
+    SMPTE-timed files are read as if at 120 beats a minute, so that their seconds stay the same. A type-2
+    file's tracks all start at 0, as in type 1. Parts that share a channel share its program.
     """
     from synth.midifile import decode_division  # the division decoder the renderer uses
 
@@ -373,24 +416,24 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
     tempos: dict[int, float] = {}
     metres: dict[int, tuple[int, int]] = {}
     keys: dict[int, str] = {}
+    markers: dict[int, str] = {}
     track_names: dict[int, str] = {}
     roles: dict[int, str] = {}
-    channel_names: dict[int, str] = {}
-    channel_roles: dict[int, str] = {}
     programs: dict[int, int] = {}
     volumes: dict[int, int] = {}
     pans: dict[int, int] = {}
     bends: dict[int, int] = {}
     struck: set[int] = set()  # channels that have begun a note
-    sounding: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    notes_by_channel: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    # (track, channel) -> its notes; controller events as (tick, order, track, channel, kind, number, value)
+    notes_by_voice: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+    controls: list[tuple[int, int, int, int, str, int, int]] = []
     file_title = ""
     after = ""
     end = 0
     for number, track in enumerate(midi.tracks):
         tick = 0
-        track_channels: set[int] = set()
-        for msg in track:
+        sounding: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        for order, msg in enumerate(track):
             tick += msg.time
             t = at(tick)
             end = max(end, t)
@@ -401,6 +444,8 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
                     metres[t] = (msg.numerator, msg.denominator)
                 elif msg.type == "key_signature":
                     keys[t] = msg.key
+                elif msg.type == "marker" and msg.text.strip():
+                    markers.setdefault(t, msg.text.strip())
                 elif msg.type == "track_name":
                     track_names[number] = msg.name.strip()
                 elif msg.type == "text" and msg.text.startswith(_ROLE_PREFIX):
@@ -412,49 +457,69 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
                 continue
             ch = msg.channel
             if msg.type == "program_change":
+                if ch in programs and ch in struck:
+                    controls.append((t, order, number, ch, "program", 0, msg.program))
                 programs.setdefault(ch, msg.program)
-            elif msg.type == "control_change" and msg.control == 7:
-                volumes.setdefault(ch, msg.value)
-            elif msg.type == "control_change" and msg.control == 10:
-                pans.setdefault(ch, msg.value)
+            elif msg.type == "control_change" and msg.control == 7 and ch not in volumes:
+                volumes[ch] = msg.value
+            elif msg.type == "control_change" and msg.control == 10 and ch not in pans:
+                pans[ch] = msg.value
             elif msg.type == "pitchwheel" and ch not in struck:
                 bends[ch] = msg.pitch  # a bend set before the part's first note is a fixed detune
+            elif msg.type == "control_change":
+                controls.append((t, order, number, ch, "control", msg.control, msg.value))
+            elif msg.type == "pitchwheel":
+                controls.append((t, order, number, ch, "pitchwheel", 0, msg.pitch))
+            elif msg.type == "aftertouch":
+                controls.append((t, order, number, ch, "aftertouch", 0, msg.value))
             elif msg.type == "note_on" and msg.velocity > 0:
                 sounding[ch, msg.note].append((t, msg.velocity))
                 struck.add(ch)
-                track_channels.add(ch)
             elif msg.type in ("note_on", "note_off"):
                 started = sounding[ch, msg.note]
                 if started:
                     start, velocity = started.pop(0)  # the oldest instance of the key ends first
-                    if t > start:
-                        notes_by_channel[ch].append((start, t - start, msg.note, velocity))
-        for ch in track_channels:
-            if number in track_names:
-                channel_names.setdefault(ch, track_names[number])
-            if roles.get(number) in ROLES:
-                channel_roles.setdefault(ch, roles[number])
-        if number == 0 and midi.type == 1 and number in track_names and not track_channels:
+                    notes_by_voice[number, ch].append((start, max(t - start, 1), msg.note, velocity))
+        for (ch, pitch), started in sounding.items():  # notes never released end with the file (below)
+            for start, velocity in started:
+                notes_by_voice[number, ch].append((start, -1, pitch, velocity))
+        if number == 0 and midi.type == 1 and number in track_names and not any(
+                v[0] == 0 for v in notes_by_voice):
             file_title = track_names[number]
-    for (ch, pitch), started in sounding.items():  # notes never released end with the file
-        for start, velocity in started:
-            if end > start:
-                notes_by_channel[ch].append((start, end - start, pitch, velocity))
+    for voice, ns in notes_by_voice.items():
+        notes_by_voice[voice] = [(s, max(end - s, 1) if d < 0 else d, p, v) for s, d, p, v in ns]
 
-    channels = sorted(notes_by_channel)
-    names: dict[int, str] = {}
-    for ch in channels:
-        name = channel_names.get(ch) or f"channel {ch + 1}"
+    voices = sorted(notes_by_voice, key=lambda v: (v[1], v[0]))  # by channel, then track
+    channels_of: dict[int, list[int]] = defaultdict(list)
+    for number, ch in voices:
+        channels_of[number].append(ch)
+    names: dict[tuple[int, int], str] = {}
+    for number, ch in voices:
+        name = track_names.get(number) or f"channel {ch + 1}"
+        if track_names.get(number) and len(channels_of[number]) > 1:
+            name = f"{name} (channel {ch + 1})"
         if name in names.values():
             name = f"{name} (channel {ch + 1})"
-        names[ch] = name
-    guessed = _guess_roles({ch: notes_by_channel[ch] for ch in channels})
+        base, n = name, 2
+        while name in names.values():
+            name, n = f"{base} {n}", n + 1
+        names[number, ch] = name
+    guessed = _guess_roles({v: notes_by_voice[v] for v in voices})
     parts = [
-        Part(names[ch], ch, programs.get(ch, 0), channel_roles.get(ch, guessed[ch]), volumes.get(ch, 100),
-             pans.get(ch, 64), round(bends.get(ch, 0) / BEND_MAX * 100 * BEND_RANGE_SEMITONES, 1))
-        for ch in channels
+        Part(names[v], v[1], programs.get(v[1], 0), roles[v[0]] if roles.get(v[0]) in ROLES else guessed[v],
+             volumes.get(v[1], 100), pans.get(v[1], 64),
+             round(bends.get(v[1], 0) / BEND_MAX * 100 * BEND_RANGE_SEMITONES, 1))
+        for v in voices
     ]
-    notes = [Note(s, d, p, v, names[ch]) for ch in channels for s, d, p, v in notes_by_channel[ch]]
+    notes = [Note(s, d, p, v, names[voice]) for voice in voices for s, d, p, v in notes_by_voice[voice]]
+    first_on_channel: dict[int, str] = {}
+    for v in voices:
+        first_on_channel.setdefault(v[1], names[v])
+    kept = []
+    for t, _order, number, ch, kind_, control, value in sorted(controls):
+        part = names.get((number, ch), first_on_channel.get(ch))
+        if part is not None:
+            kept.append(Control(t, part, kind_, control, value))
     score = Score(
         title=title or file_title or "untitled",
         parts=tuple(parts),
@@ -462,13 +527,15 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
         tempos=tuple(sorted(tempos.items())) or ((0, 120.0),),
         metres=tuple((t, n, d) for t, (n, d) in sorted(metres.items())) or ((0, 4, 4),),
         keys=tuple(_keys(keys)),
+        sections=tuple(sorted(markers.items())),
+        controls=tuple(kept),
         after=after,
         end=end,
     )
     if not score.keys and any(not p.is_drums for p in score.parts):
-        from scores.analysis import estimate_key
-
-        score = score.replace(keys=(estimate_key(score),))
+        drums = {p.name for p in score.parts if p.is_drums}
+        weights = pitch_class_weights((n.start, n.end, n.pitch) for n in score.notes if n.part not in drums)
+        score = score.replace(keys=(Key(0, *best_key(weights)),))
     return score
 
 
@@ -480,10 +547,10 @@ def _keys(named: dict[int, str]) -> Iterator[Key]:
             continue
 
 
-def _guess_roles(notes_by_channel: dict[int, list[tuple[int, int, int, int]]]) -> dict[int, str]:
-    roles = {ch: "drums" if ch == DRUM_CHANNEL else "inner" for ch in notes_by_channel}
-    pitched = {ch: sum(n[2] * n[1] for n in ns) / max(sum(n[1] for n in ns), 1)
-               for ch, ns in notes_by_channel.items() if ch != DRUM_CHANNEL and ns}
+def _guess_roles(notes_by_voice: dict) -> dict:
+    roles = {v: "drums" if v[1] == DRUM_CHANNEL else "inner" for v in notes_by_voice}
+    pitched = {v: sum(n[2] * n[1] for n in ns) / max(sum(n[1] for n in ns), 1)
+               for v, ns in notes_by_voice.items() if v[1] != DRUM_CHANNEL and ns}
     if len(pitched) >= 2:
         roles[min(pitched, key=pitched.get)] = "bass"
         roles[max(pitched, key=pitched.get)] = "melody"

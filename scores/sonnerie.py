@@ -41,6 +41,7 @@ from itertools import combinations
 
 from scores.notation import DYNAMICS, Writer
 from scores.score import TICKS_PER_BEAT, Key, Note, Part, Score
+from scores.theory import Chord, chord, parse_key_name, scale
 
 TITLE = "Sonnerie (after Marais)"
 AFTER = "Marin Marais, La Sonnerie de Sainte-Genevieve du Mont-de-Paris (1723)"
@@ -77,39 +78,7 @@ KEY_PLAN = ((1, "Dm"), (171, "Am"), (208, "F"), (253, "Dm"))
 
 # --- chords --------------------------------------------------------------------------------------------
 
-_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_QUALITIES = {  # intervals above the root
-    "": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "m7": (0, 3, 7, 10), "maj7": (0, 4, 7, 11),
-    "dim": (0, 3, 6), "dim7": (0, 3, 6, 9), "m7b5": (0, 3, 6, 10), "m6": (0, 3, 7, 9), "6": (0, 4, 7, 9),
-    "sus4": (0, 5, 7),
-}
-
-
-def _pc(name: str) -> int:
-    return (_PC[name[0]] + name[1:].count("#") - name[1:].count("b")) % 12
-
-
-@dataclass(frozen=True)
-class Chord:
-    """A chord symbol read: its root, its pitch classes (root first) and its bass."""
-
-    symbol: str
-    root: int
-    pcs: tuple[int, ...]
-    bass: int
-
-    @property
-    def third(self) -> int | None:
-        return next(((self.root + i) % 12 for i in (3, 4) if (self.root + i) % 12 in self.pcs), None)
-
-
-def chord(symbol: str) -> Chord:
-    """'Dm', 'A/C#', 'Gm7', 'G#dim7/B', 'C7/E' read as a Chord."""
-    name, _, bass = symbol.partition("/")
-    n = 2 if len(name) > 1 and name[1] in "#b" and name[1:] not in _QUALITIES else 1
-    root, quality = _pc(name[:n]), name[n:]
-    pcs = tuple((root + i) % 12 for i in _QUALITIES[quality])
-    return Chord(symbol, root, pcs, _pc(bass) if bass else root)
+# Chord symbols ('Dm', 'A/C#', 'Gm7', 'G#dim7/B', 'C7/E') are read by scores.theory.chord.
 
 
 # --- the harmonic plan ---------------------------------------------------------------------------------
@@ -242,6 +211,11 @@ VARIATIONS = (
     Variation(297, 2, ((V, "written"), (G, "written")), ("mp", "p"), ("D close",)),
 )
 LAST_CHORD_BAR = 299  # the ensemble's final chord on D; the bells ring on alone after it
+# The form as the score marks it for the styles (first bar, name): the key plan, with the long D minor
+# part cut where its figures quicken, and the climax apart from its falling away.
+FORM = ((1, "bells alone"), (5, "D minor: long values"), (53, "D minor: eighths and dotted rhythms"),
+        (101, "D minor: triplets and sixteenths"), (171, "A minor"), (208, "F major: the quiet passage"),
+        (253, "D minor: the climax"), (293, "the falling away"))
 
 # Where each player's line moves, as (low, high) of its contour at the start and at the end of each
 # section: the band climbs and widens through the piece, narrows in the quiet F major, is widest at the end.
@@ -279,7 +253,7 @@ def harmony_plan() -> dict[int, tuple[Chord, Chord, Chord]]:
 
 # --- scales and lines ----------------------------------------------------------------------------------
 
-_KEY_SCALES = {"Dm": (2, 4, 5, 7, 9, 10, 0), "Am": (9, 11, 0, 2, 4, 5, 7), "F": (5, 7, 9, 10, 0, 2, 4)}
+_KEY_SCALES = {name: scale(*parse_key_name(name)) for name in ("Dm", "Am", "F")}  # tonic first
 
 
 def scale_for(key: str, c: Chord) -> tuple[int, ...]:
@@ -520,7 +494,7 @@ def solo_line(part: str, figure: str, v: Variation, bars: list[int], plan, bass:
             n = len(rhythm)
             unit = ((bar - v.first_bar) // 2) % 2
             pattern = ((0, 1, 2, 1), (0, 2, 1, 2))[unit] if n == 4 else ((0, 1, 2), (2, 1, 0))[(unit + b) % 2]
-            under = [p for p in range(low, tone - 6) if p % 12 == c.bass]
+            under = [p for p in range(low, tone - 6) if p % 12 == c.bass_pc]
             notes = arpeggio(c, under[-1] if under else max(low, tone - 12), pattern, high)
         else:
             scale = scale_for(key_of(bar), c)
@@ -608,7 +582,7 @@ def bass_line(plan) -> dict[Fraction, int]:
     last = 50
     for bar in sorted(plan):
         for b in range(BAR_BEATS):
-            pc = plan[bar][b].bass
+            pc = plan[bar][b].bass_pc
             options = [p for p in range(*HARPSICHORD_BASS) if p % 12 == pc]
             last = min(options, key=lambda p: (abs(p - last), -p))
             notes[bar_beat(bar, b)] = last
@@ -735,9 +709,8 @@ def build() -> Score:
     continuo_plan = {bar: chords for bar, chords in plan.items() if bar < LAST_CHORD_BAR}
     continuo_bass = {t: p for t, p in bass.items() if t < bar_beat(LAST_CHORD_BAR)}
     notes = bells() + solo_parts(plan, bass) + continuo(continuo_plan, continuo_bass, thin) + last_chord()
-    keys = tuple(Key(round(bar_beat(first) * TICKS_PER_BEAT), *_KEY_NAMES[name]) for first, name in KEY_PLAN)
+    keys = tuple(Key(round(bar_beat(first) * TICKS_PER_BEAT), *parse_key_name(name)) for first, name in KEY_PLAN)
+    sections = tuple((round(bar_beat(first) * TICKS_PER_BEAT), name) for first, name in FORM)
     return Score(TITLE, PARTS, tuple(notes), tempos=((0, TEMPO_BPM),), metres=((0, BAR_BEATS, 4),), keys=keys,
-                 after=AFTER, end=BARS * BAR_TICKS)
+                 sections=sections, after=AFTER, end=BARS * BAR_TICKS)
 
-
-_KEY_NAMES = {"Dm": (2, "minor"), "Am": (9, "minor"), "F": (5, "major")}

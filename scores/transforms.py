@@ -1,6 +1,7 @@
 """Transformations that turn a score ominous or dissonant: each a small pure function from a Score to a Score.
 
-They follow the order of the design notes: mode, harmony, register, time, sound. Every one takes the score
+They follow the order of the design notes: mode, harmony, register, time, sound (after "form", which
+chooses what of the piece is played: a condensed cue, parts reduced to long notes). Every one takes the score
 first and keyword parameters after it, chooses its parts by role (Part.role), and leaves the drum kit's keys
 alone (a part on the drum channel is never re-pitched, whatever roles are asked for). Randomness comes only
 from a `random.Random` passed in as `rng`, so a seed gives the same score every time.
@@ -15,6 +16,7 @@ says what it does instead (most add their notes to the part they copy).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from bisect import bisect_right
 from collections import defaultdict
@@ -24,7 +26,9 @@ from operator import attrgetter
 
 import numpy as np
 
-from scores.score import DRUM_CHANNEL, Key, Note, Part, Score
+from scores.analysis import estimate_key
+from scores.score import DRUM_CHANNEL, Control, Key, Note, Part, Score
+from scores.theory import degree_map
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 
 PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
@@ -65,8 +69,6 @@ def _key_finder(score: Score) -> Callable[[int], Key]:
     """Key at a tick; a score without a key map gets one key estimated from its notes."""
     if score.keys:
         return lambda tick: score.key_at(tick)
-    from scores.analysis import estimate_key
-
     estimated = estimate_key(score)
     return lambda tick: estimated
 
@@ -212,15 +214,15 @@ def _copy_onto_new_part(score: Score, sources: list[Note], copies: list[Note], n
 
 # Degrees are semitones above the local tonic. Each map sends the notes of the major and minor scales (with
 # minor's raised sixth and seventh) onto the target scale and leaves chromatic notes where they are.
-_PHRYGIAN = {2: 1, 4: 3, 9: 8, 11: 10}  # scale 0 1 3 5 7 8 10
-_LOCRIAN = {2: 1, 4: 3, 7: 6, 9: 8, 11: 10}  # scale 0 1 3 5 6 8 10
-_NATURAL_MINOR = {4: 3, 9: 8, 11: 10}  # scale 0 2 3 5 7 8 10, applied only where the key is major
+_PHRYGIAN = degree_map("phrygian")  # {2: 1, 4: 3, 9: 8, 11: 10}: scale 0 1 3 5 7 8 10
+_LOCRIAN = degree_map("locrian")  # {2: 1, 4: 3, 7: 6, 9: 8, 11: 10}: scale 0 1 3 5 6 8 10
+_NATURAL_MINOR = degree_map("minor")  # {4: 3, 9: 8, 11: 10}: scale 0 2 3 5 7 8 10, applied where the key is major
 _HARMONIC_MINOR = {9: 8, 10: 11}  # the augmented second between the lowered sixth and the leading tone
 
 
 def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], *, only_mode: str | None = None,
                    new_mode: str | None = None) -> Score:
-    names = _targets(score, roles)
+    names = _targets(score, roles) - _targets(score, ("ground",))  # a ground is never re-pitched
     key_at = _key_finder(score)
     notes = []
     for n in score.notes:
@@ -237,6 +239,9 @@ def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], 
 
 def phrygian(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
     """Every note of the chosen parts onto the Phrygian scale of its local tonic: over D, E becomes E-flat.
+
+    Parts of role "ground" (the Sonnerie's bells) are never re-pitched, by this or any mode change: the
+    ground is the piece's one fixed figure, and the music above it takes the new mode.
 
     The second degree is lowered in every key; in a major key the third, sixth and seventh too, and in a
     minor key its raised sixth and seventh, so that the whole scale is Phrygian. Notes outside the key stay;
@@ -331,12 +336,14 @@ def _parallel(score: Score, interval: int, velocity_scale: float, roles: Sequenc
 
 def minor_second_smear(score: Score, *, interval: int = 1, velocity_scale: float = 0.3,
                        roles: Sequence[str] = ("melody",), program: int | None = 48,
-                       max_voices: int | None = CMI_VOICES, rng: random.Random | None = None) -> Score:
+                       max_voices: int | None = CMI_VOICES, tie: bool = False,
+                       rng: random.Random | None = None) -> Score:
     """A very soft note a minor second from the chosen line, held through each bar, on a new "shadow" part.
 
     In every bar the note of the line sounding at the bar line (else its first note in the bar) gets a
     neighbour `interval` semitones away, held to the next bar line. With an `rng` the neighbour falls above
-    or below at random, bar by bar. Program 48 (strings) by default, for the sustain. Smears outside 0-127
+    or below at random, bar by bar; with `tie` a smear on the key of the one before it is held on over the
+    bar line instead of struck again. Program 48 (strings) by default, for the sustain. Smears outside 0-127
     are dropped; where more than `max_voices` notes would sound the smear stops, and starts again where a
     beat or more of room opens. With no channel free the smear joins the line's part.
     """
@@ -358,6 +365,10 @@ def minor_second_smear(score: Score, *, interval: int = 1, velocity_scale: float
         step = interval if rng is None else rng.choice((interval, -interval))
         begin = max(bar, note.start)
         if LOWEST_KEY <= note.pitch + step <= HIGHEST_KEY and stop > begin:
+            if tie and copies and copies[-1].pitch == note.pitch + step and copies[-1].end == begin:
+                last = copies[-1]
+                copies[-1] = Note(last.start, stop - last.start, last.pitch, last.velocity, last.part)
+                continue
             sources.append(note)
             copies.append(Note(begin, stop - begin, note.pitch + step, _velocity(note.velocity * velocity_scale),
                                note.part))
@@ -570,8 +581,9 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
     two (the points say where the three beats fall in the new bar); all else moves along with them.
 
     Notes of the `keep_roles` parts keep their own rhythm: within each section (from a key or metre change
-    to the next) they run on from the section's new start at their old spacing, and are cut where the
-    section now ends; in sections not re-metered they stay with the rest.
+    to the next) they run on from the section's new start at their old spacing, in whole bars of their old
+    metre (a ground's figure is never cut in the middle: a bar that no longer fits is left out); in
+    sections not re-metered they stay with the rest.
     """
     bars: list[_Bar] = []
     new = 0
@@ -595,7 +607,9 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
             old_stop = sections[i + 1] if i + 1 < len(sections) else score.end
             start = remap(sections[i]) + n.start - sections[i]
             stop = remap(old_stop)
-            if start < stop:
+            cycle = score.bar_ticks(*score.metre_at(sections[i]))  # the ground's figure: a bar of its metre
+            whole = remap(sections[i]) + ((n.start - sections[i]) // cycle + 1) * cycle
+            if start < stop and whole <= stop:
                 notes.append(Note(start, min(n.duration, stop - start), n.pitch, n.velocity, n.part))
             continue
         start, end = remap(n.start), remap(n.end)
@@ -605,6 +619,8 @@ def _remeter(score: Score, squeeze: Callable[[int, int, int], tuple[tuple[float,
         tempos=tuple(sorted({remap(t): bpm for t, bpm in score.tempos}.items())),
         metres=remap.metres() or score.metres,
         keys=tuple(Key(remap(k.tick), k.tonic_pc, k.mode) for k in score.keys),
+        sections=tuple((remap(t), name) for t, name in score.sections),
+        controls=tuple(dataclasses.replace(c, tick=remap(c.tick)) for c in score.controls),
         after=score.after, end=remap(score.end),
     )
 
@@ -748,14 +764,27 @@ def detuned_doubling(score: Score, *, roles: Sequence[str] = ("melody",), cents:
 
 
 def dynamics(score: Score, *, scale: float = 0.75, sforzando_chance: float = 0.03, sforzando_velocity: int = 118,
-             rng: random.Random | None = None) -> Score:
+             by_form: float = 0.0, sections=None, rng: random.Random | None = None) -> Score:
     """Softer playing with rare sforzandi: every velocity times `scale`, and some downbeats struck hard.
 
     Each bar line where notes begin becomes a sforzando with probability `sforzando_chance` (drawn from the
-    `rng`; none without one): every pitched note starting there gets `sforzando_velocity`.
+    `rng`; none without one): every pitched note starting there gets `sforzando_velocity`. With `by_form`
+    (0-1) the dynamics also follow the form: a note's velocity is further multiplied by
+    1 - by_form x (1 - intensity of its section), so quiet sections are quieter still and the climax keeps
+    its level.
     """
     if not scale > 0:
         raise TransformError(f"a velocity scale of {scale:g}")
+    if not 0 <= by_form <= 1:
+        raise TransformError(f"a dynamics by form of {by_form:g} is outside 0-1")
+    if by_form and score.notes:
+        from scores.analysis import section_at
+
+        form = _sections_of(score, sections)
+        scaled = [Note(n.start, n.duration, n.pitch,
+                       _velocity(n.velocity * (1 - by_form * (1 - section_at(form, n.start).intensity))), n.part)
+                  for n in score.notes]
+        score = score.with_notes(scaled)
     onsets = {n.start for n in score.notes}
     struck: set[int] = set()
     if rng is not None and sforzando_chance > 0:
@@ -791,19 +820,694 @@ def dread_voices(score: Score, *, programs: dict[str, Sequence[int]] | None = No
     chosen = {role: (choices[0] if rng is None else rng.choice(list(choices)))
               for role, choices in sorted(table.items()) if choices}
     dread = {program for choices in table.values() for program in choices} | {TIMPANI_PROGRAM, 119}
-    parts = [Part(p.name, p.channel, chosen[p.role], p.role, p.volume, p.pan, p.bend_cents)
-             if p.role in chosen and p.channel != DRUM_CHANNEL and p.program not in dread else p
-             for p in score.parts]
-    return score.with_notes(score.notes, parts)
+    voice_of: dict[int, int] = {}  # parts sharing a channel (tracks of a file) take the voice of its first part
+    for p in score.parts:
+        if p.channel not in voice_of:
+            keep = p.role not in chosen or p.channel == DRUM_CHANNEL or p.program in dread
+            voice_of[p.channel] = p.program if keep else chosen[p.role]
+    parts = [dataclasses.replace(p, program=voice_of[p.channel]) for p in score.parts]
+    changed = {p.name for p, q in zip(score.parts, parts, strict=True) if p.program != q.program}
+    controls = tuple(c for c in score.controls if not (c.kind == "program" and c.part in changed))
+    return score.with_notes(score.notes, parts).replace(controls=controls)
+
+
+# --- composed layers ---------------------------------------------------------------------------------
+# Layers a style adds that follow the form (scores.analysis.read_sections) and the phrase instead of looping:
+# each stretch is realised by one of several candidates, the first (in a seeded order that puts the
+# section's fitting choices first) whose bars repeat none of the layer's last FRESH_MEMORY_BARS bars.
+
+FRESH_MEMORY_BARS = 16  # a layer's bar is new if no bar of the last 16 had the same notes
+CRASH_KEY, BASS_DRUM_KEY, SIDE_STICK_KEY = 49, 36, 37  # General MIDI percussion keys
+
+
+class _Fresh:
+    """Chooses a layer's realisations so that its bars seldom repeat literally: remembers the notes of its
+    recent bars (offsets into the bar, lengths, keys) and prefers candidates whose bars are new."""
+
+    def __init__(self, score: Score, memory_bars: int = FRESH_MEMORY_BARS) -> None:
+        self.bars = score.bar_starts() or [0]
+        self.memory = memory_bars
+        self.recent: list[tuple[int, tuple]] = []  # (bar index, pattern)
+
+    def _patterns(self, notes: list[Note]) -> dict[int, tuple]:
+        by_bar: dict[int, list] = defaultdict(list)
+        for n in notes:
+            i = max(bisect_right(self.bars, n.start) - 1, 0)
+            by_bar[i].append((n.start - self.bars[i], n.duration, n.pitch))
+        return {i: tuple(sorted(p)) for i, p in by_bar.items()}
+
+    def repeats(self, notes: list[Note]) -> int:
+        patterns = self._patterns(notes)
+        count, seen = 0, []
+        for i, p in sorted(patterns.items()):
+            window = [q for j, q in self.recent if i - j <= self.memory] + seen
+            count += p in window
+            seen.append(p)
+        return count
+
+    def choose(self, candidates: list[list[Note]]) -> list[Note]:
+        """The first candidate that repeats no recent bar, else the one that repeats fewest; remembered."""
+        best = min(range(len(candidates)), key=lambda k: (self.repeats(candidates[k]), k))
+        chosen = candidates[best]
+        self.recent += sorted(self._patterns(chosen).items())
+        return chosen
+
+
+def _sections_of(score: Score, sections) -> list:
+    from scores.analysis import read_sections
+
+    return list(sections) if sections else read_sections(score)
+
+
+def _phrases_of(score: Score, sections: list, bars_per_phrase: int = 4) -> list[tuple[int, int, object, int]]:
+    """(start, stop, section, place) of each phrase of each section; place counts the phrases from 0."""
+    bars = score.bar_starts() or [0]
+    out = []
+    for sec in sections:
+        inside = [b for b in bars if sec.start <= b < sec.stop] or [sec.start]
+        starts = inside[::bars_per_phrase]
+        for k, t in enumerate(starts):
+            out.append((t, starts[k + 1] if k + 1 < len(starts) else sec.stop, sec, k))
+    return out
+
+
+def _bass_at(score: Score, tick: int, names: set[str]) -> int | None:
+    """The lowest key of the chosen parts sounding at a tick (or starting within the beat after it)."""
+    beat = score.ticks(1.0)
+    sounding = [n.pitch for n in score.notes if n.part in names and n.start <= tick + beat // 2 and n.end > tick]
+    return min(sounding) if sounding else None
+
+
+def moving_pedal(score: Score, *, velocity: int = 44, program: int = 19, low_key: int = PEDAL_LOW_KEY,
+                 added_interval: int = 1, added_from: float = 0.7, max_voices: int | None = CMI_VOICES, sections=None,
+                 rng: random.Random | None = None) -> Score:
+    """A pedal that moves with the harmony and the form, on a new "pedal" part (church organ by default).
+
+    In the quietest sections (intensity under 0.2) it is one soft held tonic. Elsewhere each phrase (four
+    bars) is realised afresh from the local tonic and the bass of its bars (the lowest note of the parts of
+    role "bass", else any pitched part but the ground): held through the phrase, moving to the cadence bar's
+    bass, re-struck every two bars on the bass, entering late, an octave up, or following the bass bar by bar;
+    from `added_from` intensity on, a note `added_interval` semitones above the tonic (1, the flat second;
+    6, the tritone) joins it for the phrase's second half. Louder as the section is more
+    intense. Where more than `max_voices` notes would sound a note stops (and is left out if that leaves
+    less than an eighth). Where the piece's own drone (a part of role "pedal") holds the same key, the note
+    moves an octave away. With no channel free nothing is added.
+    """
+    pitched = [n for n in score.notes if n.part in _targets(score, PITCHED_ROLES)]
+    if not pitched:
+        return score
+    part = _add_part(score, "pedal", program=program, role="pedal", volume=100)
+    if part is None:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    key_at = _key_finder(score)
+    bass_parts = _targets(score, ("bass",)) or (_targets(score, PITCHED_ROLES) - _targets(score, ("ground",)))
+    bars = score.bar_starts() or [0]
+    first = min(n.start for n in pitched)
+    fresh = _Fresh(score)
+    drone: list[Note] = []
+    own_drones = [n for n in score.notes if n.part in _targets(score, ("pedal",))]  # the piece's own pedal
+
+    def low(pc: int, octave: int = 0) -> int:
+        return low_key + (pc - low_key) % 12 + 12 * octave
+
+    def apart(n: Note) -> Note:
+        """The note an octave away (down if it can) where the piece's own drone holds the same key."""
+        if not any(d.pitch == n.pitch and d.start < n.end and n.start < d.end for d in own_drones):
+            return n
+        return dataclasses.replace(n, pitch=n.pitch - 12 if n.pitch - 12 >= DOUBLING_LOW_KEY else n.pitch + 12)
+
+    for start, stop, sec, place in _phrases_of(score, sections):
+        if stop <= first:
+            continue
+        start = max(start, first)
+        loud = _velocity(velocity * (0.7 + 0.6 * sec.intensity))
+        tonic = low(key_at(start).tonic_pc)
+        if sec.intensity < 0.2:
+            if place == 0:
+                drone.append(Note(start, sec.stop - start, tonic, _velocity(loud * 0.8), part.name))
+            continue
+        inside = [b for b in bars if start <= b < stop] or [start]
+        basses = []
+        for b in inside:
+            p = _bass_at(score, b, bass_parts)
+            basses.append(tonic if p is None else low(p % 12))
+        cadence = inside[-1]
+
+        def note(t0: int, t1: int, pitch: int, v: int = loud) -> Note:
+            return Note(t0, max(t1 - t0, 1), pitch, v, part.name)
+
+        candidates = [
+            [note(start, stop, tonic)],
+            [note(start, cadence, tonic), note(cadence, stop, basses[-1])] if cadence > start else [],
+            [note(b, inside[i + 2] if i + 2 < len(inside) else stop, basses[i]) for i, b in enumerate(inside)
+             if i % 2 == 0],
+            [note(inside[1] if len(inside) > 1 else start, stop, tonic)],
+            [note(start, cadence, tonic + 12 if tonic + 12 <= 60 else tonic), note(cadence, stop, basses[-1])]
+            if cadence > start else [],
+            [note(b, inside[i + 1] if i + 1 < len(inside) else stop, basses[i]) for i, b in enumerate(inside)],
+            [note(start, stop, tonic - 12 if tonic - 12 >= 24 else tonic + 12)],
+        ]
+        candidates = [c for c in candidates if c]
+        order = list(range(len(candidates)))
+        rng.shuffle(order)
+        if sec.intensity >= 0.6:  # where the piece builds, the pedal moves with the bass first
+            order.sort(key=lambda k: k not in (1, 2, 5))
+        chosen = fresh.choose([candidates[k] for k in order])
+        if sec.intensity >= added_from:
+            half = start + (stop - start) // 2
+            chosen = [*chosen, note(half, stop, tonic + added_interval, _velocity(loud * 0.7))]
+        drone += [apart(n) for n in chosen]
+    drone = _fit(score, drone, max_voices)  # cut where it would steal, not struck again in every gap
+    if not drone:
+        return score
+    return score.with_notes([*score.notes, *drone], [*score.parts, part])
+
+
+# Snare bars of a 2/4 march (beats into the bar, weight of the velocity): the dotted figure and its
+# variants; the fills that end a phrase; the key each stroke of a variant plays on (snare, else side stick).
+MARCH_BARS = (
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.75, 0.55)),
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.5, 0.5), (1.75, 0.55)),
+    ((0.0, 1.0), (0.5, 0.4), (0.75, 0.55), (1.0, 0.8), (1.75, 0.55)),
+    ((0.0, 1.0), (1.0, 0.8), (1.75, 0.55)),
+    ((0.0, 1.0), (0.25, 0.35), (0.75, 0.55), (1.0, 0.8), (1.25, 0.35), (1.75, 0.55)),
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.25, 0.45), (1.75, 0.6)),
+    ((0.0, 1.0), (0.5, 0.5), (1.0, 0.8), (1.5, 0.5)),
+    ((0.0, 1.0), (0.75, 0.55), (1.5, 0.6), (1.75, 0.7)),
+)
+MARCH_FILLS = (
+    ((0.0, 1.0), (0.75, 0.55), (1.0, 0.6), (1.25, 0.7), (1.5, 0.8), (1.75, 0.9)),
+    ((0.0, 1.0), (0.5, 0.6), (0.75, 0.65), (1.0, 0.7), (1.25, 0.75), (1.5, 0.85), (1.75, 0.95)),
+    ((0.0, 0.9), (0.25, 0.5), (0.5, 0.6), (0.75, 0.7), (1.0, 0.8), (1.5, 1.0)),
+    ((0.0, 1.0), (1.0, 0.7), (1.25, 0.8), (1.5, 0.9), (1.75, 1.0)),
+)
+
+
+def _trio(sections: list) -> object | None:
+    """The section a march plays as its trio: one named so, else the quietest of those between the first
+    third and the last tenth of the piece, if it is quieter than most sections; None if there is none."""
+    named = [s for s in sections if "trio" in s.name.lower()]
+    if named:
+        return named[0]
+    if len(sections) < 3:
+        return None
+    end = sections[-1].stop
+    median = sorted(s.intensity for s in sections)[len(sections) // 2]
+    middle = [s for s in sections if s.start >= end / 3 and s.stop <= end * 0.9 and s.intensity < median]
+    return min(middle, key=lambda s: s.intensity) if middle else None
+
+
+def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int = 78, timpani: bool = True,
+                max_voices: int | None = CMI_VOICES, sections=None, rng: random.Random | None = None) -> Score:
+    """A march's snare and timpani that follow the phrase and the form, from the bar of the first note on.
+
+    Every four-bar phrase ends in a snare fill and the next begins with a cadence accent (bass drum and,
+    where the section is loud, a crash); the bars between play the dotted figure and its variants, chosen
+    afresh so that the snare seldom repeats a bar literally; a quiet section (intensity under 0.25) opens
+    with the snare dropped out for a phrase, and one bar before some cadences drops out too. The timpani
+    (program 47, a new part of role "drums") strike the local tonic and dominant, rolling into the cadence
+    and resolving dominant to tonic on it. Louder as the section is more intense. Strokes that would make
+    more than `max_voices` notes sound are left out; with no channel free the timpani are left out.
+
+    The trio (a section named so, else the quietest in the middle of the piece: `_trio`) is lighter: the
+    snare's bars on the side stick and softer, no crash, the timpani on the downbeat alone.
+    """
+    if not score.notes:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    trio_section = _trio(sections)
+    trios = {s.start for s in sections if "trio" in s.name.lower()} or (
+        {trio_section.start} if trio_section is not None else set())
+    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
+    parts = list(score.parts)
+    if drum_parts:
+        kit = drum_parts[0].name
+    else:
+        kit_part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
+        parts.append(kit_part)
+        kit = kit_part.name
+    timp: Part | None = None
+    if timpani:
+        channel = score.free_channel()
+        if channel is not None:
+            timp = Part(_unique_name(score, "timpani"), channel, TIMPANI_PROGRAM, role="drums", volume=100)
+            parts.append(timp)
+    key_at = _key_finder(score)
+    drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
+    first = min((n.start for n in score.notes if n.part not in drums), default=score.notes[0].start)
+    bars = score.bar_starts() or [0]
+    stroke = score.ticks(0.25)
+    snare_fresh, timp_fresh = _Fresh(score), _Fresh(score)
+    added: list[Note] = []
+    for start, stop, sec, place in _phrases_of(score, sections):
+        if stop <= first:
+            continue
+        inside = [b for b in bars if max(start, first) <= b < stop]
+        trio = sec.start in trios
+        loud = (0.75 + 0.35 * sec.intensity) * (0.7 if trio else 1.0)
+        drop_phrase = sec.intensity < 0.25 and place == 0 and not trio
+        for i, bar in enumerate(inside):
+            end = inside[i + 1] if i + 1 < len(inside) else stop
+            last, opening = i == len(inside) - 1, i == 0
+
+            def hits(figure, key=SNARE_KEY, scale=1.0, bar=bar, end=end, loud=loud):
+                return [Note(bar + score.ticks(b), min(stroke, end - bar - score.ticks(b)), key,
+                             _velocity(snare_velocity * w * loud * scale), kit)
+                        for b, w in figure if bar + score.ticks(b) < end]
+
+            if not drop_phrase:
+                if last and len(inside) > 1:
+                    options = [hits(f, SIDE_STICK_KEY if trio else SNARE_KEY) for f in MARCH_FILLS]
+                elif i == len(inside) - 2 and rng.random() < 0.25:
+                    options = [[]]  # a bar's breath before the fill
+                elif trio:
+                    options = [hits(f, SIDE_STICK_KEY, 0.8) for f in MARCH_BARS]
+                else:
+                    options = [hits(f) for f in MARCH_BARS]
+                    options += [hits(f, SIDE_STICK_KEY, 0.8) for f in MARCH_BARS[:4]]
+                order = list(range(len(options)))
+                rng.shuffle(order)
+                added += snare_fresh.choose([options[k] for k in order])
+            if opening and bar > first:  # the cadence accent on the phrase's downbeat
+                added.append(Note(bar, stroke, BASS_DRUM_KEY, _velocity(snare_velocity * 1.2 * loud), kit))
+                if sec.intensity >= 0.5 and not trio:
+                    added.append(Note(bar, score.ticks(1.0), CRASH_KEY, _velocity(snare_velocity * loud), kit))
+            if timp is not None:
+                tonic = TIMPANI_LOW_KEY + (key_at(bar).tonic_pc - TIMPANI_LOW_KEY) % 12
+                fifth = tonic - 5
+                v = _velocity(timpani_velocity * loud)
+
+                def timp_notes(pattern, bar=bar, end=end, v=v):
+                    return [Note(bar + score.ticks(b), min(score.ticks(length), end - bar - score.ticks(b)), p,
+                                 _velocity(v * w), timp.name) for b, length, p, w in pattern
+                            if bar + score.ticks(b) < end]
+
+                high = tonic + 12 if tonic + 12 <= TIMPANI_LOW_KEY + 12 else tonic
+                if trio:
+                    options = [timp_notes(((0.0, 1.0, tonic, 0.7),)), timp_notes(((0.0, 2.0, tonic, 0.6),)),
+                               timp_notes(((0.0, 1.0, fifth, 0.6),)), []]
+                elif last:
+                    options = [timp_notes(((0.0, 1.0, fifth, 1.0), (1.0, 0.25, fifth, 0.6), (1.25, 0.25, fifth, 0.7),
+                                           (1.5, 0.25, fifth, 0.8), (1.75, 0.25, fifth, 0.9))),
+                               timp_notes(((0.0, 1.0, tonic, 0.9), (1.0, 1.0, fifth, 1.0))),
+                               timp_notes(((0.0, 0.5, fifth, 0.8), (0.5, 0.5, fifth, 0.9), (1.0, 1.0, fifth, 1.0))),
+                               timp_notes(((0.0, 0.25, tonic, 0.6), (0.25, 0.25, tonic, 0.7), (0.5, 0.25, tonic, 0.8),
+                                           (0.75, 0.25, tonic, 0.9), (1.0, 1.0, fifth, 1.0))),
+                               timp_notes(((1.0, 0.5, fifth, 0.8), (1.5, 0.5, fifth, 1.0)))]
+                elif opening:
+                    options = [timp_notes(((0.0, 1.0, tonic, 1.0), (1.0, 1.0, fifth, 0.7))),
+                               timp_notes(((0.0, 2.0, tonic, 1.0),)),
+                               timp_notes(((0.0, 1.0, tonic, 1.0), (1.0, 1.0, high, 0.7))),
+                               timp_notes(((0.0, 1.5, tonic, 1.0), (1.5, 0.5, fifth, 0.6)))]
+                else:
+                    options = [timp_notes(((0.0, 1.0, tonic, 1.0), (1.0, 1.0, fifth, 0.75))),
+                               timp_notes(((0.0, 1.0, tonic, 1.0),)),
+                               timp_notes(((0.0, 0.5, tonic, 1.0), (0.5, 0.5, tonic, 0.6), (1.0, 1.0, fifth, 0.75))),
+                               timp_notes(((0.0, 1.0, tonic, 0.9), (1.0, 0.5, fifth, 0.7), (1.5, 0.5, tonic, 0.6))),
+                               timp_notes(((1.0, 1.0, fifth, 0.8),)),
+                               timp_notes(((0.0, 1.0, high, 0.8), (1.0, 1.0, tonic, 0.75))),
+                               timp_notes(((0.0, 0.5, tonic, 0.9), (1.0, 0.5, fifth, 0.7), (1.5, 0.5, fifth, 0.6))),
+                               timp_notes(((0.5, 0.5, fifth, 0.6), (1.0, 1.0, tonic, 0.8)))]
+                if not (drop_phrase and not opening):
+                    added += timp_fresh.choose(options)
+    return score.with_notes([*score.notes, *_fit(score, added, max_voices)], parts)
+
+
+def march_introduction(score: Score, *, bars: int = 4, snare_velocity: int = 76) -> Score:
+    """A march's introduction: `bars` bars of the drums alone before the piece, a dotted figure growing from
+    p to f and a fill into the first bar; everything else (notes, tempo, metre and key changes, section marks,
+    controllers after the start) moves later by those bars. A score that marks its sections gets one more,
+    "introduction"; the snare joins the score's drum part, or a new "snare" part on the drum channel.
+    """
+    if bars < 1 or not score.notes:
+        return score
+    bar = score.bar_ticks(*score.metre_at(0))
+    shift = bars * bar
+    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
+    parts = list(score.parts)
+    if drum_parts:
+        kit = drum_parts[0].name
+    else:
+        part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
+        parts.append(part)
+        kit = part.name
+    moved = [Note(n.start + shift, n.duration, n.pitch, n.velocity, n.part) for n in score.notes]
+    stroke = score.ticks(0.25)
+    for i in range(bars):
+        figure = MARCH_FILLS[0] if i == bars - 1 else MARCH_BARS[i % 2]
+        level = 0.45 + 0.55 * i / max(bars - 1, 1)
+        for beats, weight in figure:
+            t = i * bar + score.ticks(beats)
+            if t < (i + 1) * bar:
+                moved.append(Note(t, stroke, SNARE_KEY, _velocity(snare_velocity * weight * level), kit))
+        moved.append(Note(i * bar, stroke, BASS_DRUM_KEY, _velocity(snare_velocity * level), kit))
+
+    def later(tick: int) -> int:
+        return tick + shift if tick > 0 else 0
+
+    sections = score.sections
+    if sections:
+        sections = ((0, "introduction"), *((t + shift, name) for t, name in sections))
+    return Score(
+        title=score.title, parts=tuple(parts), notes=tuple(moved),
+        tempos=tuple((later(t), bpm) for t, bpm in score.tempos),
+        metres=tuple((later(t), num, den) for t, num, den in score.metres),
+        keys=tuple(Key(later(k.tick), k.tonic_pc, k.mode) for k in score.keys),
+        sections=sections, controls=tuple(dataclasses.replace(c, tick=later(c.tick)) for c in score.controls),
+        after=score.after, end=score.end + shift,
+    )
+
+
+def phrase_doubling(score: Score, *, roles: Sequence[str] = ("bass",), velocity_scale: float = 0.55,
+                    program: int | None = None, low_key: int = DOUBLING_LOW_KEY, max_voices: int | None = CMI_VOICES,
+                    sections=None, rng: random.Random | None = None) -> Score:
+    """A low doubling that enters and leaves with the phrases, on a new part of role "bass".
+
+    Each phrase of the chosen parts' lowest line is doubled an octave down, two octaves down, on its
+    downbeats only (held through the bar), or not at all, chosen afresh so that the doubling seldom repeats a
+    bar literally and rests in a phrase of each quiet section (intensity under 0.3). Doublings below
+    `low_key`, or beyond `max_voices`, are dropped; with no channel free they join the part they double.
+    """
+    sources = _heard_in(score, roles, _bottom_notes)
+    if not sources:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    bars = score.bar_starts() or [0]
+    fresh = _Fresh(score)
+    copies: list[Note] = []
+    starts = [n.start for n in sources]
+    for start, stop, sec, place in _phrases_of(score, sections):
+        line = sources[bisect_right(starts, start - 1):bisect_right(starts, stop - 1)]
+        if not line:
+            continue
+        down1 = _shifted_copies(line, -12, velocity_scale)
+        down2 = _shifted_copies(line, -24, velocity_scale)
+        held = []
+        for b in [b for b in bars if start <= b < stop]:
+            first = next((n for n in line if n.start >= b), None)
+            if first is not None and first.start < b + score.ticks(1.0):
+                nxt = next((x for x in bars if x > b), stop)
+                held.append(Note(first.start, min(nxt, stop) - first.start, first.pitch - 12,
+                                 _velocity(first.velocity * velocity_scale), first.part))
+        options = [c for c in (down1, held, down2) if c and all(n.pitch >= low_key for n in c)]
+        rng.shuffle(options)
+        if sec.intensity < 0.3 and place % 2 == 0:
+            continue  # the doubling leaves in a quiet section
+        if not options:
+            continue
+        copies += fresh.choose(options + [[]])
+    if not copies:
+        return score
+    return _copy_onto_new_part(score, sources, copies, "low doubling", "bass", program, max_voices=max_voices)
+
+
+# Colours by role for an orchestration arc (General MIDI programs, 0-based): for quiet sections, for those
+# that build, and for the climax; a section takes one of its level's choices.
+ARC_PROGRAMS: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {
+    "melody": ((11, 53), (19, 48), (52, 61)),  # glass, vox pad; organ, strings; choir, brass section
+    "inner": ((53, 89), (48, 42), (19, 49)),  # vox pad, warm pad; strings, cello; organ, slow strings
+    "bass": ((42, 89), (43, 48), (19, 58)),  # cello, warm pad; contrabass, strings; organ, tuba
+    "pedal": ((89,), (19, 97), (19,)),  # warm pad; organ, saucer drone; organ
+    "shadow": ((53,), (99, 53), (99, 55)),  # vox pad; martian choir, vox pad; martian choir, orchestra hit
+}
+
+
+def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int]]] | None = None,
+                      quiet_below: float = 0.45, climax_from: float = 0.8, sections=None,
+                      rng: random.Random | None = None) -> Score:
+    """The piece re-voiced section by section: each part's voice changes with the form, through program
+    changes at the sections' starts (Controls of kind "program").
+
+    A section under `quiet_below` intensity takes the role's quiet colours (ARC_PROGRAMS), one from
+    `climax_from` on the climax's, the others those of a section that builds; the rng picks among them
+    (the first without one), never the same voice twice running when there is another. The ground, the
+    drum kit and parts of role "drums" keep their voices; parts that share a channel change together.
+    """
+    table = ARC_PROGRAMS if programs is None else programs
+    sections = _sections_of(score, sections)
+    controls = [c for c in score.controls if c.kind != "program"]
+    last: dict[int, int] = {}
+    seen: set[int] = set()
+    for p in score.parts:
+        if p.channel in seen or p.channel == DRUM_CHANNEL or p.role not in table:
+            seen.add(p.channel)
+            continue
+        seen.add(p.channel)
+        sharing = [q.name for q in score.parts if q.channel == p.channel]
+        last[p.channel] = p.program
+        for sec in sections:
+            level = 0 if sec.intensity < quiet_below else 2 if sec.intensity >= climax_from else 1
+            choices = [c for c in table[p.role][level] if c != last[p.channel]] or list(table[p.role][level])
+            program = choices[0] if rng is None else rng.choice(choices)
+            if program != last[p.channel]:
+                controls += [Control(sec.start, name, "program", 0, program) for name in sharing]
+                last[p.channel] = program
+    return score.replace(controls=tuple(controls))
+
+
+# --- making room ---------------------------------------------------------------------------------------
+
+
+def thin(score: Score, *, room: int = 1, max_voices: int = CMI_VOICES) -> Score:
+    """Room for what a style adds: inner octave doublings left out where the texture is full.
+
+    A note goes when it is an inner voice (neither the highest nor the lowest key sounding where it starts),
+    another note of its pitch class in another octave sounds through the whole of it (so no pitch class is
+    lost), and while it sounds `max_voices` - `room` + 1 or more notes sound at once (so that `room` voices
+    open for the layers). Grounds and the drum kit are never thinned; a score with room already is left as
+    it is.
+    """
+    if room < 1:
+        raise TransformError(f"room for {room} voices")
+    drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
+    keep = drums | _targets(score, ("ground",))
+    heard = _heard(score.notes)
+    if not heard:
+        return score
+    size = max(n.end for n in heard) + 1
+    counts = np.zeros(size + 1, dtype=np.int32)
+    np.add.at(counts, [n.start for n in heard], 1)
+    np.add.at(counts, [n.end for n in heard], -1)
+    counts = np.cumsum(counts)
+    full = max_voices - room + 1
+    by_onset: dict[int, list[Note]] = defaultdict(list)
+    for n in heard:
+        if n.part not in drums:
+            by_onset[n.start].append(n)
+    dropped: set[Note] = set()
+    active: list[Note] = []
+    for onset in sorted(by_onset):
+        group = by_onset[onset]
+        active = [m for m in active if m.end > onset and m not in dropped] + group
+        for n in group:
+            if n.part in keep or n in dropped or counts[n.start:n.end].max(initial=0) < full:
+                continue
+            around = [m for m in active if m is not n and m not in dropped]
+            if not around or n.pitch >= max(m.pitch for m in around) or n.pitch <= min(m.pitch for m in around):
+                continue
+            if any(m.pitch % 12 == n.pitch % 12 and m.pitch != n.pitch and m.start <= n.start and m.end >= n.end
+                   for m in around):
+                dropped.add(n)
+                counts[n.start:n.end] -= 1
+    if not dropped:
+        return score
+    gone = {(n.start, n.pitch, n.part) for n in dropped}
+    return score.with_notes(n for n in score.notes if (n.start, n.pitch, n.part) not in gone)
+
+
+def vary_ostinato(score: Score, *, roles: Sequence[str] = ("melody", "inner", "bass"), least_copied: float = 0.85,
+                  sections=None, rng: random.Random | None = None) -> Score:
+    """An ostinato that answers the form: each part of the chosen roles that repeats `least_copied` or more of
+    its bars literally is played phrase by phrase as written, with its phrase's last bar left out (a break
+    before the cadence), thinned to the strokes on its bars' downbeats, or with its first bar an octave up
+    (where the part's own range allows), chosen afresh so that it seldom repeats a bar, the thinned form first
+    in quiet sections (intensity under 0.3). Grounds and the drum kit are never varied.
+    """
+    from scores.analysis import bar_patterns, copied_share
+
+    names = _targets(score, roles) - _targets(score, ("ground",))
+    chosen_parts = [name for name in sorted(names) if copied_share(bar_patterns(score, name)) >= least_copied]
+    if not chosen_parts:
+        return score
+    rng = rng or random.Random(0)
+    sections = _sections_of(score, sections)
+    bars = score.bar_starts() or [0]
+    notes = [n for n in score.notes if n.part not in chosen_parts]
+    for name in chosen_parts:
+        own = score.notes_of(name)
+        low, high = min(n.pitch for n in own), max(n.pitch for n in own)
+        starts = [n.start for n in own]
+        fresh = _Fresh(score)
+        for start, stop, sec, _place in _phrases_of(score, sections):
+            phrase = own[bisect_right(starts, start - 1):bisect_right(starts, stop - 1)]
+            if not phrase:
+                continue
+            inside = [b for b in bars if start <= b < stop]
+            last = inside[-1] if len(inside) > 1 else stop
+            second = inside[1] if len(inside) > 1 else stop
+            options = [
+                phrase,
+                [n for n in phrase if n.start < last],
+                [n for n in phrase if n.start in inside],
+                [Note(n.start, n.duration, n.pitch + 12, n.velocity, n.part) if n.start < second else n
+                 for n in phrase] if high + 12 <= HIGHEST_KEY and high + 12 - low <= 24 else [],
+            ]
+            options = [o for o in options if o]
+            order = list(range(len(options)))
+            rng.shuffle(order)
+            if sec.intensity < 0.3:
+                order.sort(key=lambda k: k != 2)
+            notes += fresh.choose([options[k] for k in order])
+    return score.with_notes(notes)
+
+
+# --- a film cue ---------------------------------------------------------------------------------------
+
+
+def condense(score: Score, *, minutes: float = 3.0, tempo_factor: float = 0.6, least_bars: int = 4,
+             sections=None) -> Score:
+    """The piece condensed toward `minutes` once its tempo is scaled by `tempo_factor`: the opening bars of
+    every section, in order, as many as fit (at least `least_bars`, in whole phrases of four where the
+    section has them), the rest cut; a piece that fits already is left whole.
+
+    Whole bars are kept, so a ground keeps its cycles; notes held past an excerpt's end are cut there. The
+    tempo, metre and key in force at each excerpt go with it, and so do the controllers inside it, each
+    part's latest controller values before an excerpt set again at its start, and the section marks.
+    """
+    if not minutes > 0 or not tempo_factor > 0:
+        raise TransformError(f"a cue of {minutes:g} minutes at x{tempo_factor:g}")
+    if not score.notes:
+        return score
+    sections = _sections_of(score, sections)
+    fraction = min(1.0, minutes * 60.0 / max(score.duration_s / tempo_factor, 1e-9))
+    if fraction >= 1.0:
+        return score
+    bars = score.bar_starts()
+    spans: list[tuple[int, int]] = []
+    for sec in sections:
+        inside = [b for b in bars if sec.start <= b < sec.stop]
+        if not inside:
+            continue
+        keep = max(least_bars, round(fraction * len(inside) / 4) * 4)
+        stop = inside[keep] if keep < len(inside) else sec.stop
+        spans.append((inside[0], stop))
+    new_start = []
+    t = 0
+    for a, b in spans:
+        new_start.append(t)
+        t += b - a
+    end = t
+
+    def where(tick: int) -> int | None:
+        for (a, b), n in zip(spans, new_start, strict=True):
+            if a <= tick < b:
+                return n + tick - a
+        return None
+
+    notes = []
+    for n in score.notes:
+        start = where(n.start)
+        if start is None:
+            continue
+        i = next(k for k, (a, b) in enumerate(spans) if a <= n.start < b)
+        notes.append(Note(start, min(n.duration, spans[i][1] - n.start), n.pitch, n.velocity, n.part))
+    tempos, metres, keys, marks, controls = [], [], [], [], []
+    state: dict[tuple[str, str, int], Control] = {}
+    pending = sorted(score.controls, key=lambda c: c.tick)
+    j = 0
+    for (a, b), n in zip(spans, new_start, strict=True):
+        while j < len(pending) and pending[j].tick < a:
+            c = pending[j]
+            state[c.part, c.kind, c.number] = c
+            j += 1
+        controls += [dataclasses.replace(c, tick=n) for c in state.values()]
+        while j < len(pending) and pending[j].tick < b:
+            c = pending[j]
+            state[c.part, c.kind, c.number] = c
+            controls.append(dataclasses.replace(c, tick=n + c.tick - a))
+            j += 1
+        tempos.append((n, score.tempo_at(a)))
+        tempos += [(n + tick - a, bpm) for tick, bpm in score.tempos if a < tick < b]
+        metres.append((n, *score.metre_at(a)))
+        metres += [(n + tick - a, num, den) for tick, num, den in score.metres if a < tick < b]
+        key = score.key_at(a)
+        if key is not None:
+            keys.append(Key(n, key.tonic_pc, key.mode))
+        marks += [(n + tick - a, name) for tick, name in score.sections if a <= tick < b]
+
+    def dedupe(items, same):
+        out = []
+        for x in items:
+            if not out or not same(out[-1], x):
+                out.append(x)
+        return tuple(out)
+
+    return Score(
+        title=score.title, parts=score.parts, notes=tuple(notes),
+        tempos=dedupe(tempos, lambda x, y: x[1] == y[1]),
+        metres=dedupe(metres, lambda x, y: x[1:] == y[1:]),
+        keys=dedupe(keys, lambda x, y: (x.tonic_pc, x.mode) == (y.tonic_pc, y.mode)),
+        sections=tuple(marks), controls=tuple(controls), after=score.after, end=end,
+    )
+
+
+SWELL_CONTROL = 11  # expression: a swell rises and falls on it, under the part's volume (controller 7)
+
+
+def long_notes(score: Score, *, roles: Sequence[str] = ("melody", "inner"), bars: int = 2,
+               swell: bool = True, swell_low: int = 40, swell_high: int = 112) -> Score:
+    """The chosen parts reduced to long notes: in every span of `bars` bars, the top note sounding at its
+    start (else the first to begin in it) held to its end, one note a part; with `swell`, each held note
+    swells on the expression controller (from `swell_low` up to `swell_high` two thirds in, and down again).
+
+    Parts of role "ground" and the drum kit are never reduced.
+    """
+    names = _targets(score, roles) - _targets(score, ("ground",))
+    if not names or bars < 1:
+        return score
+    starts = score.bar_starts()[::bars] or [0]
+    kept = [n for n in score.notes if n.part not in names]
+    # the reduced parts' own expression gives way to the swells
+    controls = [c for c in score.controls if not (swell and c.part in names and c.kind == "control"
+                                                  and c.number == SWELL_CONTROL)]
+    for name in sorted(names):
+        line = _top_notes(n for n in _heard(score.notes) if n.part == name)
+        if not line:
+            continue
+        onsets = [n.start for n in line]
+        for i, span in enumerate(starts):
+            stop = starts[i + 1] if i + 1 < len(starts) else score.end
+            j = bisect_right(onsets, span) - 1
+            if not (j >= 0 and line[j].end > span):
+                j = bisect_right(onsets, span - 1)
+                if j >= len(line) or line[j].start >= stop:
+                    continue
+            n = line[j]
+            begin = max(span, n.start)
+            kept.append(Note(begin, stop - begin, n.pitch, n.velocity, name))
+            if swell:
+                steps = 6
+                for k in range(steps + 1):
+                    t = begin + (stop - begin) * k // (steps + 1)
+                    rise = k / (steps * 2 / 3) if k <= steps * 2 / 3 else (steps - k) / (steps / 3)
+                    value = round(swell_low + (swell_high - swell_low) * max(0.0, min(1.0, rise)))
+                    controls.append(Control(t, name, "control", SWELL_CONTROL, value))
+    return score.with_notes(kept).replace(controls=tuple(controls))
 
 
 # The transformations by stage, in the order the stages are best applied (a style follows it).
 STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
+    "form": (condense, long_notes, thin, vary_ostinato),  # what of the piece is played, before anything colours it
     "mode": (phrygian, locrian, major_to_minor, harmonic_minor, invert),
     "harmony": (tritone_shadow, parallel_fifths, minor_second_smear, clusters, bitonality),
-    "register": (pedal, octave_doubling, hollow_spacing),
-    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_ostinato, canon),
-    "sound": (detuned_doubling, dynamics, dread_voices),
+    "register": (pedal, moving_pedal, octave_doubling, phrase_doubling, hollow_spacing),
+    "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_introduction, march_ostinato,
+             march_drums, canon),
+    "sound": (detuned_doubling, dynamics, dread_voices, orchestration_arc),
 }
 TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}
 STAGE_OF: dict[str, str] = {f.__name__: stage for stage, fs in STAGES.items() for f in fs}

@@ -56,22 +56,16 @@ from fractions import Fraction
 from itertools import accumulate
 
 from scores.notation import Writer, parse_pitch
-from scores.score import TICKS_PER_BEAT, Key, Note, Part, Score, ScoreError, pitch_name
+from scores.score import TICKS_PER_BEAT, Key, Note, Part, Score, ScoreError
+from scores.theory import MODE_KEY, MODE_STEPS, pitch_class, pitch_name
 
 TITLE = "Trionfo (after Orff)"
 AFTER = "Carl Orff, Trionfo di Afrodite (1951); original music in his manner, none of his"
 
 # --- the plan -------------------------------------------------------------------------------------------------
 
-# Semitones above the tonic of each mode's seven degrees.
-MODE_STEPS: dict[str, tuple[int, ...]] = {
-    "dorian": (0, 2, 3, 5, 7, 9, 10),
-    "phrygian": (0, 1, 3, 5, 7, 8, 10),
-    "lydian": (0, 2, 4, 6, 7, 9, 11),
-    "aeolian": (0, 2, 3, 5, 7, 8, 10),
-}
-# The key signature a MIDI key map can carry for each mode (it knows only major and minor).
-MODE_KEY = {"dorian": "minor", "phrygian": "minor", "aeolian": "minor", "lydian": "major"}
+# The modes' steps (MODE_STEPS) and the key signature a MIDI key map can carry for each (MODE_KEY, major or
+# minor only) come from scores.theory.
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,7 @@ class Section:
 
     @property
     def tonic_pc(self) -> int:
-        return parse_pitch(self.tonic.lower() + "4") % 12
+        return pitch_class(self.tonic)
 
     @property
     def beats(self) -> int:
@@ -405,5 +399,6 @@ def build() -> Score:
                 metres.append((tick, beats, 4))
             tick += beats * TICKS_PER_BEAT
     end = sum(s.beats for s in SECTIONS) * TICKS_PER_BEAT
+    sections = tuple((_STARTS[s.name] * TICKS_PER_BEAT, s.name) for s in SECTIONS)
     return Score(TITLE, PARTS, tuple(notes), tempos=tuple(tempos), metres=tuple(metres), keys=tuple(keys),
-                 after=AFTER, end=end)
+                 sections=sections, after=AFTER, end=end)

@@ -38,3 +38,57 @@ def test_the_range_of_a_part():
     score = scale_score((62, 50, 81))
     assert pitch_range(score, "m") == (50, 81)
     assert pitch_range(score, "kit") is None
+
+
+def _two(pitches, start_b=0, beats=2.0):
+    parts = (Part("a", 0, role="melody"), Part("b", 1, role="bass"))
+    notes = [Note(start_b * Q, int(beats * Q), p, 80, name) for p, name in zip(pitches, ("a", "b"), strict=False)]
+    return Score("t", parts, tuple(notes), metres=((0, 4, 4),))
+
+
+def test_a_minor_second_a_tritone_and_a_major_seventh_clash_and_a_fifth_does_not():
+    from scores.analysis import clash_share
+
+    assert clash_share(_two((61, 60))) == 1.0
+    assert clash_share(_two((66, 60))) == 1.0
+    assert clash_share(_two((71 + 12, 60))) == 1.0
+    assert clash_share(_two((67, 60))) == 0.0
+    assert clash_share(_two((60, 60))) == 0.0  # a unison is no clash
+
+
+def test_a_bar_repeated_literally_counts_as_copied_and_a_varied_one_does_not():
+    from scores.analysis import copied_share, worst_copied_share
+
+    a, b = ((0, 480, 60),), ((0, 480, 62),)
+    assert copied_share([a, a, a, b]) == 0.5
+    assert copied_share([a, None, b]) == 0.0
+    assert worst_copied_share([a, b] * 10) > 0.8 and worst_copied_share([a, b]) == 0.0
+
+
+def test_the_sections_of_the_scores_are_those_their_sources_mark():
+    from scores import build_score
+    from scores.analysis import read_sections
+
+    trionfo = read_sections(build_score("trionfo"))
+    assert [s.name for s in trionfo] == ["intro", "chant", "dance", "lament", "chant2", "climax"]
+    assert max(trionfo, key=lambda s: s.intensity).name == "climax"
+    assert min(trionfo, key=lambda s: s.intensity).name == "lament"
+
+
+def test_a_file_without_marks_is_cut_where_its_texture_changes():
+    from scores.analysis import read_sections
+    from scores.samples import chorale_midi, piano_midi
+    from scores.score import from_midi
+
+    chorale = read_sections(from_midi(chorale_midi()))
+    assert [s.start // (4 * Q) for s in chorale] == [0, 8, 16]
+    assert max(chorale, key=lambda s: s.intensity) is chorale[1]
+    piano = read_sections(from_midi(piano_midi()))
+    assert len(piano) >= 3 and max(piano, key=lambda s: s.intensity).start == 16 * 3 * Q
+
+
+def test_the_sonnerie_rings_its_bells_d_f_e_in_every_bar():
+    from scores import build_score
+    from scores.analysis import ground_cycles
+
+    assert ground_cycles(build_score("sonnerie"), "bells") == (302, 302)

@@ -56,9 +56,9 @@ def test_a_note_out_of_range_or_on_no_part_is_refused(note):
         Score("s", (Part("a", 0),), (note,))
 
 
-def test_two_parts_on_one_channel_are_refused():
+def test_two_parts_on_one_channel_with_different_programs_are_refused():
     with pytest.raises(ScoreError, match="channel"):
-        Score("s", (Part("a", 3), Part("b", 3)), ())
+        Score("s", (Part("a", 3, program=1), Part("b", 3, program=2)), ())
 
 
 def test_a_bend_beyond_the_wheel_range_is_refused():

@@ -147,7 +147,7 @@ def test_the_viol_plays_double_stops(score):
 
 def test_the_chord_reader_spells_slash_chords_and_sevenths():
     c = sonnerie.chord("G#dim7/B")
-    assert (c.root, c.pcs, c.bass) == (8, (8, 11, 2, 5), 11)
+    assert (c.root_pc, c.pcs, c.bass_pc) == (8, (8, 11, 2, 5), 11)
     assert sonnerie.chord("Bb").pcs == (10, 2, 5)
 
 

@@ -7,6 +7,7 @@ import mido
 import pytest
 
 from scores.score import DRUM_CHANNEL, Key, Note, Part, Score, from_midi, to_midi
+from scores.transforms import BASS_DRUM_KEY, CRASH_KEY, SIDE_STICK_KEY, SNARE_KEY
 from scores.styles import STYLES, Step, Style, StyleError, apply_style, get_style, style_names
 from scores.transforms import STAGE_OF, STAGES
 
@@ -77,13 +78,15 @@ def test_ominous_is_slower_phrygian_with_a_pedal_a_low_doubling_and_a_detuned_me
     score = _sonnerie_like()
     out = apply_style(score, "ominous", seed=0)
     assert out.tempos == ((0, 77.0),)  # 110 x 0.7
-    assert sorted({n.pitch for n in out.notes_of("bells")}) == [50, 51, 53]  # D-F-E became D-F-Eb
-    assert {n.pitch for n in out.notes_of("pedal")} == {38}
-    assert {n.pitch for n in out.notes_of("low doubling")} == {26, 33}
+    assert sorted({n.pitch for n in out.notes_of("bells")}) == [50, 52, 53]  # the ground is never re-pitched
+    assert 38 in {n.pitch for n in out.notes_of("pedal")}  # the tonic, and the bass it moves with
+    assert {n.pitch % 12 for n in out.notes_of("pedal")} <= {2, 9, 3}
+    assert {n.pitch for n in out.notes_of("low doubling")} <= {26, 33}
     assert 10 <= abs(out.part("detuned").bend_cents) <= 25
     assert out.part("violin").program in (52, 19, 11) and out.part("bells").program == 14
     assert out.part("detuned").program == out.part("violin").program
-    assert out.notes_of("violin")[0].velocity == round(80 * 0.9)
+    # softer by 0.9, and by the form: one section, of middle intensity 0.5, keeps 1 - 0.35 x 0.5 of it
+    assert out.notes_of("violin")[0].velocity == round(round(80 * (1 - 0.35 * 0.5)) * 0.9)
 
 
 def test_dissonant_adds_shadows_and_keeps_the_ground():
@@ -91,22 +94,25 @@ def test_dissonant_adds_shadows_and_keeps_the_ground():
     out = apply_style(score, "dissonant", seed=0)
     shadows = {p.name for p in out.parts_with_role("shadow")}
     assert shadows == {"tritone shadow", "smear"}
-    violin = [n.pitch for n in out.notes_of("violin")]
-    shadow = [n.pitch for n in out.notes_of("tritone shadow")]
-    assert [v - s for v, s in zip(violin, shadow, strict=True)] == [6] * len(violin)
+    violin = {n.start: n.pitch for n in out.notes_of("violin")}
+    shadow = out.notes_of("tritone shadow")
+    assert shadow and all(violin[n.start] - n.pitch == 6 for n in shadow)
+    assert len(shadow) < len(violin)  # in some phrases, not all: the dial
     assert out.notes_of("bells") == score.notes_of("bells")
-    assert {n.pitch for n in out.notes_of("violin")} != {n.pitch for n in score.notes_of("violin")}
 
 
 def test_march_is_duple_with_snare_and_timpani_and_the_bells_on_their_own_beat():
     out = apply_style(_sonnerie_like(bars=24), "march", seed=0)
     assert {m[1:] for m in out.metres} == {(2, 4)}
-    assert out.end == 48 * B  # 24 bars of three beats became 24 bars of two
+    intro = 4 * 2 * B  # four bars of drums alone
+    assert out.end == intro + 48 * B  # 24 bars of three beats became 24 bars of two
+    assert min(n.start for n in out.notes if n.part != "snare") == intro
     assert out.part("snare").channel == DRUM_CHANNEL
-    assert {n.pitch for n in out.notes_of("snare")} == {38}
+    assert SNARE_KEY in {n.pitch for n in out.notes_of("snare")}
+    assert {n.pitch for n in out.notes_of("snare")} <= {SNARE_KEY, SIDE_STICK_KEY, BASS_DRUM_KEY, CRASH_KEY}
     assert {n.pitch for n in out.notes_of("timpani")} == {50, 45}
     bells = out.notes_of("bells")
-    assert [n.start for n in bells] == [i * B for i in range(48)]
+    assert [n.start for n in bells] == [intro + i * B for i in range(48)]
     assert {n.start % (2 * B) for n in out.notes_of("violin")} <= {0, B, 3 * B // 2}
 
 
@@ -151,7 +157,8 @@ def test_every_style_arranges_every_corpus_file(path):
         out = apply_style(score, name, seed=3)
         data = _midi_bytes(out)
         back = from_midi(mido.MidiFile(file=io.BytesIO(data)))
-        assert len(back.notes) >= len(score.notes) * 0.9, name
+        if name != "cue":  # the cue condenses the piece by design
+            assert len(back.notes) >= len(score.notes) * 0.9, name
         assert all(0 <= n.pitch <= 127 and 1 <= n.velocity <= 127 for n in out.notes)
         drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
         kept = [(n.start, n.pitch) for n in out.notes if n.part in drums]
