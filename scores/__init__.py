@@ -7,6 +7,7 @@ beside it (scores/<name>.mid), written by `python -m scores.build`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +68,4 @@ def score_info(name: str) -> ScoreInfo:
 
 def build_score(name: str):
     """The Score of a piece, composed afresh from its source module."""
-    from importlib import import_module
-
     return import_module(score_info(name).module).build()

@@ -8,6 +8,8 @@ import mido
 
 from scores import CATALOGUE, score_info
 from scores.score import Score, from_midi, to_midi
+from scores.styles import apply_style, get_style
+from synth.midifile import read_midi
 
 if TYPE_CHECKING:
     from scores.styles import Style
@@ -15,8 +17,6 @@ if TYPE_CHECKING:
 
 def score_midi(name: str) -> mido.MidiFile:
     """The packaged MIDI file of one of the scores, as `python -m scores.build` wrote it."""
-    from synth.midifile import read_midi
-
     return read_midi(score_info(name).midi_path)
 
 
@@ -27,8 +27,6 @@ def is_score(name: str) -> bool:
 def arrange(source: mido.MidiFile | Score, style: str | Style = "plain", *, seed: int = 0,
             tempo_scale: float = 1.0) -> Score:
     """The score of a MIDI file (or a Score) after a style (a name or a Style); its title names the style."""
-    from scores.styles import apply_style, get_style
-
     chosen = get_style(style) if isinstance(style, str) else style  # an unknown name fails before any reading
     score = source if isinstance(source, Score) else from_midi(source)
     return apply_style(score, chosen, seed=seed, tempo_scale=tempo_scale)

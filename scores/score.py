@@ -12,12 +12,12 @@ import mido
 
 from scores.theory import TheoryError, best_key, key_name, parse_key_name, pitch_class_weights
 from scores.theory import pitch_name as pitch_name  # re-exported: scores.score has always named keys
-from synth.midifile import track_from_events
+from synth.midi import CC, DRUM_CHANNEL
+from synth.midifile import decode_division, track_from_events
 
 # 480 ticks per quarter note: divisible by 2, 3, 4, 5, 6, 8, 10, 12, 16 and 32, so triplets, quintuplets and
 # sixty-fourth notes are all whole ticks. Every score of the package and every score read from a file uses it.
 TICKS_PER_BEAT = 480
-DRUM_CHANNEL = 9  # General MIDI: channel 10 as musicians count, 9 as the wire does
 BEND_RANGE_SEMITONES = 2  # General MIDI's default; set again by RPN 0 on every part that bends
 BEND_MAX = 8191  # the pitch wheel's 14 bits, centred on 0 as mido counts them
 
@@ -401,8 +401,6 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
     SMPTE-timed files are read as if at 120 beats a minute, so that their seconds stay the same. A type-2
     file's tracks all start at 0, as in type 1. Parts that share a channel share its program.
     """
-    from synth.midifile import decode_division  # the division decoder the renderer uses
-
     kind, resolution, fps = decode_division(midi.ticks_per_beat)
     if kind == "smpte":
         # ticks are 1 / (fps * ticks_per_frame) s; at 120 BPM a beat is 0.5 s
@@ -460,9 +458,9 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
                 if ch in programs and ch in struck:
                     controls.append((t, order, number, ch, "program", 0, msg.program))
                 programs.setdefault(ch, msg.program)
-            elif msg.type == "control_change" and msg.control == 7 and ch not in volumes:
+            elif msg.type == "control_change" and msg.control == CC.VOLUME and ch not in volumes:
                 volumes[ch] = msg.value
-            elif msg.type == "control_change" and msg.control == 10 and ch not in pans:
+            elif msg.type == "control_change" and msg.control == CC.PAN and ch not in pans:
                 pans[ch] = msg.value
             elif msg.type == "pitchwheel" and ch not in struck:
                 bends[ch] = msg.pitch  # a bend set before the part's first note is a fixed detune

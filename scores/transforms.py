@@ -1,6 +1,6 @@
 """Transformations that turn a score ominous or dissonant: each a small pure function from a Score to a Score.
 
-They follow the order of the design notes: mode, harmony, register, time, sound (after "form", which
+They run in a fixed order of stages, mode, harmony, register, time, sound (after "form", which
 chooses what of the piece is played: a condensed cue, parts reduced to long notes). Every one takes the score
 first and keyword parameters after it, chooses its parts by role (Part.role), and leaves the drum kit's keys
 alone (a part on the drum channel is never re-pitched, whatever roles are asked for). Randomness comes only
@@ -26,10 +26,11 @@ from operator import attrgetter
 
 import numpy as np
 
-from scores.analysis import estimate_key
-from scores.score import DRUM_CHANNEL, Control, Key, Note, Part, Score
+from scores.analysis import bar_patterns, copied_share, estimate_key, read_sections, section_at
+from scores.score import Control, Key, Note, Part, Score
 from scores.theory import degree_map
 from synth.hardware import DEFAULT_PROFILE, PROFILES
+from synth.midi import DRUM_CHANNEL
 
 PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
 LOWEST_KEY, HIGHEST_KEY = 0, 127
@@ -778,8 +779,6 @@ def dynamics(score: Score, *, scale: float = 0.75, sforzando_chance: float = 0.0
     if not 0 <= by_form <= 1:
         raise TransformError(f"a dynamics by form of {by_form:g} is outside 0-1")
     if by_form and score.notes:
-        from scores.analysis import section_at
-
         form = _sections_of(score, sections)
         scaled = [Note(n.start, n.duration, n.pitch,
                        _velocity(n.velocity * (1 - by_form * (1 - section_at(form, n.start).intensity))), n.part)
@@ -874,8 +873,6 @@ class _Fresh:
 
 
 def _sections_of(score: Score, sections) -> list:
-    from scores.analysis import read_sections
-
     return list(sections) if sections else read_sections(score)
 
 
@@ -1327,8 +1324,6 @@ def vary_ostinato(score: Score, *, roles: Sequence[str] = ("melody", "inner", "b
     (where the part's own range allows), chosen afresh so that it seldom repeats a bar, the thinned form first
     in quiet sections (intensity under 0.3). Grounds and the drum kit are never varied.
     """
-    from scores.analysis import bar_patterns, copied_share
-
     names = _targets(score, roles) - _targets(score, ("ground",))
     chosen_parts = [name for name in sorted(names) if copied_share(bar_patterns(score, name)) >= least_copied]
     if not chosen_parts:

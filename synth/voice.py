@@ -58,7 +58,7 @@ class Voice:
                 f"voice {self.name!r}: wave RAM must hold {hw.WAVE_RAM_SAMPLES} samples, not {wave.shape}"
             )
         if self.bits not in (8, 16):
-            raise VoiceError(f"voice {self.name!r}: bits must be 8 or 16, not {self.bits}")
+            raise VoiceError(f"voice {self.name!r}: bits must be 8 or 16, not {self.bits!r}")
         lo, hi = -(2 ** (self.bits - 1)), 2 ** (self.bits - 1) - 1
         if not np.issubdtype(wave.dtype, np.integer) or wave.min() < lo or wave.max() > hi:
             raise VoiceError(f"voice {self.name!r}: samples must be {self.bits}-bit integers in {lo}..{hi}")
@@ -66,7 +66,7 @@ class Voice:
         wave.setflags(write=False)
         object.__setattr__(self, "wave", wave)
         if self.mode not in MODES:
-            raise VoiceError(f"voice {self.name!r}: mode must be 1 or 4, not {self.mode}")
+            raise VoiceError(f"voice {self.name!r}: mode must be 1 or 4, not {self.mode!r}")
         if self.curve not in CURVES:
             raise VoiceError(f"voice {self.name!r}: curve must be one of {CURVES}, not {self.curve!r}")
         n_seg = hw.MODE1_SEGMENTS if self.mode == 1 else hw.N_SEGMENTS

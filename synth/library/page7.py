@@ -48,7 +48,7 @@ def _value(name: str, value: object) -> object:
     if not low <= value <= high:
         raise VoiceError(f"{name} must be {low}..{high}, not {value}")
     if name == "mode" and value not in MODES:
-        raise VoiceError(f"mode must be 1 or 4, not {value}")
+        raise VoiceError(f"mode must be 1 or 4, not {value!r}")
     return value
 
 

@@ -81,7 +81,7 @@ def test_every_style_rings_the_sonnerie_bells_d_f_e_in_every_cycle(sonnerie, sty
 
 
 def test_a_styled_render_reads_the_file_with_its_drums_and_pedal(tmp_path, samples):
-    from synth.sources import open_source
+    from synth.app.sources import open_source
 
     path = tmp_path / "chorale.mid"
     samples["chorale"].save(path)
