@@ -23,70 +23,12 @@
 #define LQS_THREADS 0
 #endif
 
-/* Keep in step with synth/card.py (checked by layout() and tests/synth/test_card_kernel.py). */
-#define TIME_FRAC_BITS 32
-#define IDLE 0
-#define PLAYING 1
-#define DRAINING 2
-#define ENDING 3
-
-#define I_ACTIVE 0
-#define I_MODE 1
-#define I_ADDR 2
-#define I_NEXT_TICK 3
-#define I_TICK_INC 4
-#define I_ENV 5
-#define I_ENV_DIR 6
-#define I_ENV_NEXT 7
-#define I_ENV_PERIOD 8
-#define I_ENV_TARGET 9
-#define I_ENV_STAGE 10
-#define I_PENDING_RELEASE 11
-#define I_RATE_ACC 12
-#define I_CURVE 13
-#define I_LOOP_START 14
-#define I_LOOP_END 15
-#define I_SEG_NEXT 16
-#define I_SEG_PERIOD 17
-#define I_SEG_PENDING 18
-#define I_VOLUME 19
-#define I_PERIOD_DECAY 20
-#define I_PERIOD_RELEASE 21
-#define I_SUSTAIN 22
-#define I_ENDED 23
-#define I_DRAIN_LEFT 24
-#define I_FADE_LEFT 25
-#define I_FADE_TOTAL 26
-#define I_FILTER_ON 27
-#define I_STEM 28
-#define N_ISTATE 29
-
-#define F_VALUE 0
-#define F_GAIN_L 1
-#define F_GAIN_R 2
-#define F_GAIN_M 3
-#define F_TGT_L 4
-#define F_TGT_R 5
-#define F_TGT_M 6
-#define F_G 7
-#define F_G_TGT 8
-#define F_Z1 9
-#define F_Z2 10
-#define F_Z3 11
-#define F_Z4 12
-#define N_FSTATE 13
-
-/* synth/hardware.py */
-#define SEGMENT_SAMPLES 128
-#define WAVE_RAM_SAMPLES 16384
-#define MODE1_SEGMENTS 32
-#define RATE_MULTIPLIER_CLOCKS 64
+/* The state layout and the hardware numbers, written by setup.py from synth/card.py and
+ * synth/hardware.py (layout() below gives them back, for the tests). */
+#include "_card_layout.h"
 
 /* Calls of at least this many frames may be shared with the helper thread (render below). */
 #define SHARED_MIN_FRAMES 1024
-
-/* synth/card.py SILENCE_LEVEL */
-#define SILENCE_LEVEL 1e-7
 
 typedef struct {
     int64_t first_frame;
