@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from synth import _cards
+from synth import hardware as hw
 
 TIME_FRAC_BITS = 32
 TIME_ONE = 1 << TIME_FRAC_BITS
@@ -88,6 +89,11 @@ def filter_coefficient(cutoff_hz: float, rate_hz: float) -> float:
     return g / (1.0 + g)
 
 
+def envelope_period(timer_value: int, rate_hz: int) -> int:
+    """Fixed-point host frames per envelope step for an envelope timer value."""
+    return int(round(hw.envelope_step_s(timer_value) * rate_hz * TIME_ONE))
+
+
 def scratch_doubles(n_slots: int, n_frames: int, half_taps: int) -> int:
     """Size of the scratch render_cards needs: per slot, the held staircase and the steps' residuals
     with their look-ahead (n_frames + 2 * half_taps each) and the filtered left, right and stem
@@ -137,3 +143,160 @@ def render_cards(
     """
     _cards.render(out, stems, first_frame, n_frames, istate, fstate, ram, carry, carry_res, scratch, table,
                   table_diff, smooth, n_threads)
+
+
+class CardBank:
+    """The state of n_cards channel cards, each with a shadow slot where a stolen note fades out, and
+    every change made to it: a note started, released, handed to the shadow, a slot cleared; the pitch,
+    mixer gains and filter set. The engine decides which card plays what (it routes MIDI); only this
+    class writes the state columns, and the kernel (render) advances them.
+
+    Slots 0..n_cards-1 are the cards, n_cards..2 n_cards-1 their shadows (card c's is c + n_cards).
+    """
+
+    def __init__(self, n_cards: int, rate_hz: int, half_taps: int, exponential_curve: int) -> None:
+        self.n_cards = n_cards
+        self.rate_hz = rate_hz
+        self.half_taps = half_taps  # the band limit's look-ahead: the output runs this far behind
+        self.exponential_curve = exponential_curve  # I_CURVE for a voice on the exponential curve
+        n_slots = 2 * n_cards
+        self.istate = np.zeros((n_slots, N_ISTATE), dtype=np.int64)
+        self.fstate = np.zeros((n_slots, N_FSTATE), dtype=np.float64)
+        self.ram = np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), dtype=np.float32)
+        self.carry = np.zeros((n_slots, 2 * half_taps), dtype=np.float64)
+        self.carry_res = np.zeros((n_slots, 2 * half_taps), dtype=np.float32)
+        self.scratch = np.zeros(0, dtype=np.float64)
+        self.smooth = 1.0 - math.exp(-1.0 / (SMOOTHING_TIME_S * rate_hz))
+        self.fade_frames = max(1, int(round(STEAL_FADE_S * rate_hz)))
+        self.reset()
+
+    def reset(self) -> None:
+        """Every slot silent and cleared."""
+        for s in range(2 * self.n_cards):
+            self.clear(s)
+
+    # --- what the engine asks ----------------------------------------------------------------------
+
+    @property
+    def any_active(self) -> bool:
+        return bool(self.istate[:, I_ACTIVE].any())
+
+    def n_active_cards(self) -> int:
+        """Cards playing or ringing out (not counting steal fades)."""
+        return int(np.count_nonzero(self.istate[: self.n_cards, I_ACTIVE]))
+
+    def is_idle(self, c: int) -> bool:
+        return self.istate[c, I_ACTIVE] == IDLE
+
+    # --- changes ---------------------------------------------------------------------------------
+
+    def clear(self, s: int) -> None:
+        """Slot s silent, its state at power-on (no loop, no fade), its output to its own card's stem."""
+        self.istate[s] = 0
+        self.istate[s, I_FADE_LEFT] = -1
+        self.istate[s, I_LOOP_START] = -1
+        self.istate[s, I_LOOP_END] = -1
+        self.istate[s, I_STEM] = s % self.n_cards
+        self.fstate[s] = 0.0
+        self.carry[s] = 0.0
+        self.carry_res[s] = 0.0
+
+    def steal_to_shadow(self, c: int) -> None:
+        """Hand card c's sound to its shadow slot, which fades it out over STEAL_FADE_S; c is cleared."""
+        s = c + self.n_cards
+        self.istate[s] = self.istate[c]
+        self.fstate[s] = self.fstate[c]
+        self.ram[s] = self.ram[c]
+        self.carry[s] = self.carry[c]
+        self.carry_res[s] = self.carry_res[c]
+        # The output runs half_taps frames behind the cards' clocks, so the note that takes the card
+        # sounds that much later than now: the fade holds until then and ends STEAL_FADE_S after it.
+        self.istate[s, I_FADE_LEFT] = self.fade_frames + self.half_taps
+        self.istate[s, I_FADE_TOTAL] = self.fade_frames
+        self.istate[s, I_ENDED] = 0
+        self.clear(c)
+
+    def envelope_period(self, timer_value: int) -> int:
+        return envelope_period(timer_value, self.rate_hz)
+
+    def start(self, c: int, voice, frame: int, volume: int, tick_increment: int) -> None:
+        """Card c starts a note of `voice` at host `frame`: phase 0 of its start segment, the envelope
+        at 0 rising, the volume latch at `volume`; a note still sounding on c fades out in its shadow."""
+        if self.istate[c, I_ACTIVE] != IDLE:
+            self.steal_to_shadow(c)
+        else:
+            self.clear(c)
+        st = self.istate[c]
+        t0 = frame << TIME_FRAC_BITS
+        attack = self.envelope_period(voice.attack_timer)
+        st[I_ACTIVE] = PLAYING
+        st[I_MODE] = voice.mode
+        # Page 7 START SEG: the note starts at phase 0 of its start segment.
+        st[I_ADDR] = voice.start_segment * hw.SEGMENT_SAMPLES
+        st[I_NEXT_TICK] = t0
+        st[I_TICK_INC] = tick_increment
+        st[I_ENV] = 0
+        st[I_ENV_DIR] = 1
+        st[I_ENV_TARGET] = hw.ENVELOPE_MAX
+        st[I_ENV_STAGE] = 0
+        st[I_ENV_PERIOD] = attack
+        st[I_ENV_NEXT] = t0 + attack
+        st[I_PERIOD_DECAY] = self.envelope_period(voice.decay_timer)
+        st[I_PERIOD_RELEASE] = self.envelope_period(voice.damping_timer)
+        st[I_SUSTAIN] = voice.sustain_level
+        st[I_CURVE] = self.exponential_curve if voice.curve == "exponential" else 0
+        st[I_LOOP_START] = -1 if voice.loop_start_segment is None else voice.loop_start_segment
+        st[I_LOOP_END] = -1 if voice.loop_end_segment is None else voice.loop_end_segment
+        seg_period = round(
+            hw.segment_timer_ticks(voice.segment_time_s) / hw.SEGMENT_TIMER_HZ * self.rate_hz * TIME_ONE
+        )
+        st[I_SEG_PERIOD] = seg_period
+        st[I_SEG_NEXT] = t0 + seg_period
+        st[I_VOLUME] = volume
+        st[I_FADE_LEFT] = -1
+        st[I_STEM] = c
+        self.ram[c] = voice.levels
+
+    def release(self, c: int) -> None:
+        """Key up: the envelope turns to its release (DAMPING) at the next wrap."""
+        self.istate[c, I_PENDING_RELEASE] = 1
+
+    def set_tick_increment(self, c: int, tick_increment: int) -> None:
+        """A new card clock (pitch bend), in fixed-point host frames per tick."""
+        self.istate[c, I_TICK_INC] = tick_increment
+
+    def set_gains(self, c: int, left: float, right: float, mono: float, jump: bool = False) -> None:
+        """The mixer gains the card's output ramps to (at once with jump, as when a note starts)."""
+        fs = self.fstate[c]
+        fs[F_TGT_L], fs[F_TGT_R], fs[F_TGT_M] = left, right, mono
+        if jump:
+            fs[F_GAIN_L], fs[F_GAIN_R], fs[F_GAIN_M] = left, right, mono
+
+    def set_filter(self, c: int, cutoff_hz: float | None, jump: bool = False) -> None:
+        """The filter's cutoff (each pole's), ramped to (at once with jump); None: wide open, bypassed."""
+        if cutoff_hz is None:
+            self.istate[c, I_FILTER_ON] = 0
+            return
+        self.istate[c, I_FILTER_ON] = 1
+        g = filter_coefficient(cutoff_hz, self.rate_hz)
+        self.fstate[c, F_G_TGT] = g
+        if jump:
+            self.fstate[c, F_G] = g
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def render(self, mix: np.ndarray, stems: np.ndarray, first_frame: int, n_frames: int, table: np.ndarray,
+               table_diff: np.ndarray, n_threads: int = 1) -> list[int]:
+        """Add every slot's frames [first_frame, first_frame + n_frames) into mix (and stems); returns
+        the cards whose notes fell silent in them, now idle, for the allocator to free."""
+        need = scratch_doubles(2 * self.n_cards, n_frames, self.half_taps)
+        if self.scratch.shape[0] < need:
+            self.scratch = np.zeros(need, dtype=np.float64)
+        if not n_frames or not self.any_active:
+            return []
+        render_cards(mix, stems, first_frame, n_frames, self.istate, self.fstate, self.ram, self.carry,
+                     self.carry_res, self.scratch, table, table_diff, self.smooth, n_threads)
+        ended = [int(c) for c in np.flatnonzero(self.istate[: self.n_cards, I_ENDED])]
+        for c in ended:
+            self.istate[c, I_ENDED] = 0
+        return ended

@@ -165,19 +165,11 @@ class Engine:
         self.voices = voices
         self.latency_frames = blep.HALF_TAPS
         self._want_stems = stems
-        n_slots = 2 * self.n_cards  # each card has a shadow slot where a stolen note fades out
-        self._istate = np.zeros((n_slots, card.N_ISTATE), dtype=np.int64)
-        self._fstate = np.zeros((n_slots, card.N_FSTATE), dtype=np.float64)
-        self._ram = np.zeros((n_slots, hw.WAVE_RAM_SAMPLES), dtype=np.float32)
-        self._carry = np.zeros((n_slots, 2 * blep.HALF_TAPS), dtype=np.float64)
-        self._carry_res = np.zeros((n_slots, 2 * blep.HALF_TAPS), dtype=np.float32)
+        self._cards = card.CardBank(self.n_cards, self.rate_hz, blep.HALF_TAPS, self._exponential_curve)
         self._table, self._table_diff = _residual_tables()
-        self._smooth = 1.0 - math.exp(-1.0 / (card.SMOOTHING_TIME_S * self.rate_hz))
-        self._fade_frames = max(1, int(round(card.STEAL_FADE_S * self.rate_hz)))
         self._master_gain = hw.CARD_MIX_GAIN * db_to_gain(MASTER_GAIN_DB)
         self._out = np.zeros((0, 2), dtype=np.float32)
         self._stems_buf = np.zeros((0, self.n_cards), dtype=np.float32)
-        self._scratch = np.zeros(0, dtype=np.float64)
         self._last_stems = self._stems_buf
         # Threads the kernel may share the cards between in one render call: with 2 a helper thread
         # takes some of the cards of calls of 1024 frames or more (offline renders; live blocks are
@@ -191,26 +183,19 @@ class Engine:
         """Silence every card and return every channel to its power-on state."""
         self.frame = 0
         self.notes_stolen = 0
-        self._istate[:] = 0
-        self._istate[:, card.I_FADE_LEFT] = -1
-        self._istate[:, card.I_LOOP_START] = -1
-        self._istate[:, card.I_LOOP_END] = -1
-        self._istate[:, card.I_STEM] = np.arange(2 * self.n_cards) % self.n_cards
-        self._fstate[:] = 0.0
-        self._carry[:] = 0.0
-        self._carry_res[:] = 0.0
+        self._cards.reset()
         self._alloc = Allocator(self.n_cards)
         self._channels = [ChannelState() for _ in range(N_CHANNELS)]
         self._card_notes: list[_CardNote | None] = [None] * self.n_cards
 
     @property
     def is_silent(self) -> bool:
-        return not self._istate[:, card.I_ACTIVE].any()
+        return not self._cards.any_active
 
     @property
     def n_sounding(self) -> int:
         """Cards playing or ringing out (not counting steal fades)."""
-        return int(np.count_nonzero(self._istate[: self.n_cards, card.I_ACTIVE]))
+        return self._cards.n_active_cards()
 
     @property
     def stems(self) -> np.ndarray | None:
@@ -241,7 +226,6 @@ class Engine:
             _check_out(out, n_frames)
         if self._out.shape[0] < n_frames:
             self._out = np.zeros((n_frames, 2), dtype=np.float32)
-            self._scratch = np.zeros(card.scratch_doubles(2 * self.n_cards, n_frames, blep.HALF_TAPS))
             if self._want_stems:
                 self._stems_buf = np.zeros((n_frames, self.n_cards), dtype=np.float32)
         mix = self._out[:n_frames] if out is None else out
@@ -249,17 +233,10 @@ class Engine:
         stems = self._stems_buf[:n_frames] if self._want_stems else self._stems_buf[:0]
         if self._want_stems:
             stems[:] = 0.0
-        if n_frames and self._istate[:, card.I_ACTIVE].any():
-            card.render_cards(
-                mix, stems, self.frame, n_frames, self._istate, self._fstate, self._ram,
-                self._carry, self._carry_res, self._scratch, self._table, self._table_diff, self._smooth,
-                self.render_threads,
-            )
-            ended = np.flatnonzero(self._istate[: self.n_cards, card.I_ENDED])
-            for c in ended:
-                self._istate[c, card.I_ENDED] = 0
-                self._alloc.free(int(c))
-                self._card_notes[c] = None
+        for c in self._cards.render(mix, stems, self.frame, n_frames, self._table, self._table_diff,
+                                    self.render_threads):
+            self._alloc.free(c)
+            self._card_notes[c] = None
         self.frame += n_frames
         self._last_stems = stems
         return mix.copy() if out is None else out
@@ -316,7 +293,7 @@ class Engine:
         # A drum hit plays its whole sound (GM drums ignore note-off) unless the voice loops.
         if info is not None and info.drum and not info.voice.looped:
             return
-        self._istate[c, card.I_PENDING_RELEASE] = 1
+        self._cards.release(c)
 
     def _control(self, channel: int, control: int, value: int) -> None:
         """What a controller changes in the channel's state (the notes it ends are already released)."""
@@ -358,7 +335,7 @@ class Engine:
     def _sound_off(self, channel: int) -> None:
         """CC120: every card of the channel stops now, through the steal fade so it does not click."""
         for c, _ in self._cards_on(channel):
-            self._move_to_shadow(c)
+            self._cards.steal_to_shadow(c)
             self._alloc.free(c)
             self._card_notes[c] = None
 
@@ -368,72 +345,12 @@ class Engine:
         """(card, note) for every card sounding a note of the channel (a list: callers may free cards)."""
         return [(c, info) for c, info in enumerate(self._card_notes) if info is not None and info.channel == channel]
 
-    def _move_to_shadow(self, c: int) -> None:
-        """Hand the card's sound to its shadow slot, which fades it out over a few ms."""
-        s = c + self.n_cards
-        self._istate[s] = self._istate[c]
-        self._fstate[s] = self._fstate[c]
-        self._ram[s] = self._ram[c]
-        self._carry[s] = self._carry[c]
-        self._carry_res[s] = self._carry_res[c]
-        # The output runs latency_frames (the band limit's look-ahead) behind the cards' clocks, so the
-        # new note sounds that much later than now: the fade holds until then and ends 4 ms after it.
-        self._istate[s, card.I_FADE_LEFT] = self._fade_frames + self.latency_frames
-        self._istate[s, card.I_FADE_TOTAL] = self._fade_frames
-        self._istate[s, card.I_ENDED] = 0
-        self._clear_slot(c)
-
-    def _clear_slot(self, c: int) -> None:
-        self._istate[c] = 0
-        self._istate[c, card.I_FADE_LEFT] = -1
-        self._istate[c, card.I_LOOP_START] = -1
-        self._istate[c, card.I_LOOP_END] = -1
-        self._istate[c, card.I_STEM] = c % self.n_cards
-        self._fstate[c] = 0.0
-        self._carry[c] = 0.0
-        self._carry_res[c] = 0.0
-
     def _start(self, c: int, voice: Voice, play_note: int, velocity: int, channel: int, drum: bool) -> None:
-        if self._istate[c, card.I_ACTIVE] != card.IDLE:
-            self._move_to_shadow(c)
-        else:
-            self._clear_slot(c)
-        st = self._istate[c]
-        t0 = self.frame << card.TIME_FRAC_BITS
-        attack = self._env_period(voice.attack_timer)
-        st[card.I_ACTIVE] = card.PLAYING
-        st[card.I_MODE] = voice.mode
-        # Page 7 START SEG: the note starts at phase 0 of its start segment.
-        st[card.I_ADDR] = voice.start_segment * hw.SEGMENT_SAMPLES
-        st[card.I_NEXT_TICK] = t0
-        st[card.I_ENV] = 0
-        st[card.I_ENV_DIR] = 1
-        st[card.I_ENV_TARGET] = hw.ENVELOPE_MAX
-        st[card.I_ENV_STAGE] = 0
-        st[card.I_ENV_PERIOD] = attack
-        st[card.I_ENV_NEXT] = t0 + attack
-        st[card.I_PERIOD_DECAY] = self._env_period(voice.decay_timer)
-        st[card.I_PERIOD_RELEASE] = self._env_period(voice.damping_timer)
-        st[card.I_SUSTAIN] = voice.sustain_level
-        st[card.I_CURVE] = self._exponential_curve if voice.curve == "exponential" else 0
-        st[card.I_LOOP_START] = -1 if voice.loop_start_segment is None else voice.loop_start_segment
-        st[card.I_LOOP_END] = -1 if voice.loop_end_segment is None else voice.loop_end_segment
-        seg_period = round(
-            hw.segment_timer_ticks(voice.segment_time_s) / hw.SEGMENT_TIMER_HZ * self.rate_hz * card.TIME_ONE
-        )
-        st[card.I_SEG_PERIOD] = seg_period
-        st[card.I_SEG_NEXT] = t0 + seg_period
-        st[card.I_VOLUME] = velocity_to_volume(velocity, voice.volume)
-        st[card.I_FADE_LEFT] = -1
-        st[card.I_STEM] = c
-        self._ram[c] = voice.levels
+        tick_increment = self._tick_increment(voice, play_note, self._channels[channel].bend_semitones)
+        self._cards.start(c, voice, self.frame, velocity_to_volume(velocity, voice.volume), tick_increment)
         self._card_notes[c] = _CardNote(channel, play_note, voice, drum)
-        st[card.I_TICK_INC] = self._tick_increment(voice, play_note, self._channels[channel].bend_semitones)
         self._set_mix(c, channel, jump=True)
         self._set_filter(c, jump=True)
-
-    def _env_period(self, timer_value: int) -> int:
-        return int(round(hw.envelope_step_s(timer_value) * self.rate_hz * card.TIME_ONE))
 
     def clock_hz(self, voice: Voice, play_note: float) -> float:
         """The card clock a voice runs at for a (possibly bent) note, quantised as the card does."""
@@ -451,7 +368,7 @@ class Engine:
         bend = self._channels[channel].bend_semitones
         for c, info in self._cards_on(channel):
             if not info.drum:
-                self._istate[c, card.I_TICK_INC] = self._tick_increment(info.voice, info.play_note, bend)
+                self._cards.set_tick_increment(c, self._tick_increment(info.voice, info.play_note, bend))
 
     def _set_mix(self, c: int, channel: int, jump: bool = False) -> None:
         ch = self._channels[channel]
@@ -460,10 +377,7 @@ class Engine:
         p = (max(ch.pan, 1) - 1) / 126.0
         left = amp * math.cos(0.5 * math.pi * p)
         right = amp * math.sin(0.5 * math.pi * p)
-        fs = self._fstate[c]
-        fs[card.F_TGT_L], fs[card.F_TGT_R], fs[card.F_TGT_M] = left, right, amp
-        if jump:
-            fs[card.F_GAIN_L], fs[card.F_GAIN_R], fs[card.F_GAIN_M] = left, right, amp
+        self._cards.set_gains(c, left, right, amp, jump)
 
     def _update_mix(self, channel: int) -> None:
         for c, _ in self._cards_on(channel):
@@ -481,15 +395,7 @@ class Engine:
     def _set_filter(self, c: int, jump: bool = False) -> None:
         info = self._card_notes[c]
         setting = self.filter_setting(info.voice, info.play_note, info.channel)
-        fs = self._fstate[c]
-        if setting >= hw.FILTER_MAX:
-            self._istate[c, card.I_FILTER_ON] = 0
-            return
-        self._istate[c, card.I_FILTER_ON] = 1
-        g = card.filter_coefficient(hw.filter_cutoff_hz(setting), self.rate_hz)
-        fs[card.F_G_TGT] = g
-        if jump:
-            fs[card.F_G] = g
+        self._cards.set_filter(c, None if setting >= hw.FILTER_MAX else hw.filter_cutoff_hz(setting), jump)
 
     def _update_filters(self, channel: int) -> None:
         for c, _ in self._cards_on(channel):

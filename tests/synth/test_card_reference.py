@@ -34,7 +34,7 @@ def reference_voice() -> Voice:
 
 def reference_steps(voice: Voice, inc: int, n_frames: int, release_frame: int, engine: Engine):
     """(tick time in fixed point, value) for one note at frame 0, from the model's rules, plainly."""
-    period = {k: engine._env_period(getattr(voice, k)) for k in ("attack_timer", "damping_timer")}
+    period = {k: card.envelope_period(getattr(voice, k), engine.rate_hz) for k in ("attack_timer", "damping_timer")}
     vol = velocity_to_volume(127, voice.volume) / (255.0 * 255.0)
     levels = voice.levels.astype(np.float64)
     t, addr, env = 0, voice.start_segment * 128, 0
