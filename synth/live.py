@@ -313,11 +313,11 @@ class JackCard:
     """
 
     def __init__(self, server: str | None = None, *, connect: bool = True, client_name: str = JACK_CLIENT_NAME,
-                 library: str = JACK_LIBRARY) -> None:
+                 library: str | None = None) -> None:
         self.server = server if server is not None else jack_server_name()
         self.connect = connect
         self.client_name = client_name
-        self.library = library
+        self.library = library or JACK_LIBRARY
         self.rate_hz: int | None = None
         self.buffer_frames: int | None = None
 

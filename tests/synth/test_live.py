@@ -10,7 +10,7 @@ import mido
 import numpy as np
 import pytest
 import soundfile as sf
-from jack_tools import JACK_RATE_HZ, jack_device, jack_server, sd_jack  # noqa: F401  (fixtures)
+from jack_tools import JACK_PERIOD_FRAMES, JACK_RATE_HZ, jack_device, jack_server, sd_jack  # noqa: F401  (fixtures)
 
 from synth import live
 from synth.engine import Engine
@@ -760,3 +760,169 @@ def test_a_device_that_cannot_be_opened_any_more_is_one_line(monkeypatch, tmp_pa
     assert capsys.readouterr().err.strip() == (
         "liquidsky: error: Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
     assert os.listdir(tmp_path) == []  # nothing was played, so nothing is recorded
+
+
+# --- liquidsky's own JACK client ------------------------------------------------------------------------
+
+
+def _wait_for(condition, what: str, timeout_s: float = 20.0) -> None:
+    """Poll until condition() holds; a generous deadline only keeps a broken run from hanging."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout_s:g} s for {what}"
+        time.sleep(0.002)
+
+
+def _ramp_ring(n_blocks: int) -> tuple[live.BlockRing, np.ndarray]:
+    """A ring whose frames count up on the left and down on the right: each frame says where it belongs."""
+    ring = live.BlockRing(n_blocks, BLOCK)
+    left = ((np.arange(n_blocks * BLOCK) + 1) * 2.0**-15).astype(np.float32)
+    ring.blocks[:, :, 0] = left.reshape(n_blocks, BLOCK)
+    ring.blocks[:, :, 1] = -left.reshape(n_blocks, BLOCK)
+    return ring, left
+
+
+def test_the_jack_client_reports_the_servers_rate_and_period(jack_server):  # noqa: F811
+    card = live.JackCard()
+    assert card.server == jack_server
+    assert card.server_info() == (JACK_RATE_HZ, JACK_PERIOD_FRAMES)
+    stream = card.open_stream(live.BlockRing(2, BLOCK), None, JACK_RATE_HZ, "low")
+    try:
+        assert (stream.rate_hz, stream.buffer_frames) == (JACK_RATE_HZ, JACK_PERIOD_FRAMES)
+        assert stream.latency > 0
+        assert len(stream.targets) >= 2 and all(t.startswith("system:playback_") for t in stream.targets)
+    finally:
+        stream.close()
+
+
+def test_the_jack_client_plays_every_frame_of_the_ring_in_order_on_left_and_right(jack_server, tmp_path):  # noqa: F811
+    import subprocess
+
+    from jack_tools import jack_connections
+
+    n_blocks = 64
+    ring, left = _ramp_ring(n_blocks)
+    card = live.JackCard(connect=False)
+    card.server_info()
+    stream = card.open_stream(ring, None, JACK_RATE_HZ, "low")
+    path = tmp_path / "captured.wav"
+    try:
+        stream.start()
+        # jack_rec (jackd2's recorder) connects to our two ports and writes what reaches it, as 32-bit PCM.
+        recorder = subprocess.Popen(["jack_rec", "-f", str(path), "-d", "3", "-b", "32", *stream.ports],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(lambda: all(jack_connections(jack_server, p) for p in stream.ports), "jack_rec to connect")
+        for _ in range(n_blocks):
+            ring.publish()
+        ring.finish()
+        _wait_for(lambda: ring.c.drained, "the ring to drain")
+        assert recorder.wait(timeout=30) == 0
+    finally:
+        stream.close()
+    assert ring.c.frames_played == n_blocks * BLOCK
+    captured, rate = sf.read(path, dtype="float32")
+    assert rate == JACK_RATE_HZ
+    sounding = np.flatnonzero(captured[:, 0])
+    assert sounding.size == n_blocks * BLOCK  # every frame once: none lost, none twice
+    heard = captured[sounding[0]: sounding[0] + n_blocks * BLOCK]
+    np.testing.assert_array_equal(heard[:, 0], left)
+    np.testing.assert_array_equal(heard[:, 1], -left)
+
+
+def test_the_jack_client_plays_silence_and_counts_an_underrun_while_the_ring_is_empty(jack_server):  # noqa: F811
+    ring = live.BlockRing(4, BLOCK)
+    card = live.JackCard(connect=False)
+    stream = card.open_stream(ring, None, JACK_RATE_HZ, "low")
+    try:
+        stream.start()
+        _wait_for(lambda: ring.c.n_callbacks >= 10, "ten callbacks")
+        ring.blocks[0] = 0.5
+        ring.publish()
+        _wait_for(lambda: ring.n_read == 1, "the block to be played")
+        ring.finish()
+        _wait_for(lambda: ring.c.drained, "the end")
+        stream.stop()
+        n_calls = ring.c.n_callbacks
+    finally:
+        stream.close()
+    assert ring.c.frames_played == BLOCK
+    assert ring.c.frames_out == n_calls * JACK_PERIOD_FRAMES
+    # Every callback before the block came was empty, and the one that drained it after the end is not.
+    assert ring.c.empty_blocks >= 10
+    assert ring.c.empty_blocks <= n_calls - 1
+    assert ring.c.block_first_sample(0) == 0.5
+
+
+def test_stopping_the_jack_client_while_its_callback_runs_leaves_the_ring_whole(jack_server):  # noqa: F811
+    ring = live.BlockRing(8, BLOCK)
+    stop = threading.Event()
+    published = [0]
+
+    def produce() -> None:  # each block's frames hold its number
+        while not stop.is_set():
+            if ring.n_free:
+                ring.next_free()[:] = published[0]
+                ring.publish()
+                published[0] += 1
+            else:
+                time.sleep(0.0005)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    card = live.JackCard(connect=False)
+    counts = []
+    try:
+        for _ in range(5):  # start and close a client five times while the producer keeps the ring full
+            stream = card.open_stream(ring, None, JACK_RATE_HZ, "low")
+            stream.start()
+            before = ring.c.n_callbacks
+            _wait_for(lambda before=before: ring.c.n_callbacks >= before + 20, "twenty callbacks")
+            stream.close()
+            assert not stream.active
+            counts.append(ring.c.n_callbacks)
+            stream.close()  # a second close does nothing
+    finally:
+        stop.set()
+        producer.join()
+    n_read = ring.n_read
+    # No callback ran after a close returned; each gave the server a whole period; every block went
+    # out whole (the period is one block) and in order.
+    assert counts[-1] == ring.c.n_callbacks >= 5 * 20
+    assert ring.c.frames_out == ring.c.n_callbacks * JACK_PERIOD_FRAMES
+    assert ring.c.frames_played == n_read * BLOCK > 0
+    assert [ring.c.block_first_sample(k) for k in range(n_read)] == [float(k) for k in range(n_read)]
+
+
+def test_the_jack_client_refuses_a_rate_other_than_the_servers_and_leaves_no_client(jack_server):  # noqa: F811
+    from jack_tools import jack_port_names
+
+    card = live.JackCard()
+    with pytest.raises(live.LiveError, match=f"plays at {JACK_RATE_HZ} Hz, not 44100 Hz"):
+        card.open_stream(live.BlockRing(2, BLOCK), None, 44100, "low")
+    assert not [p for p in jack_port_names(jack_server) if p.startswith("liquidsky:")]
+
+
+def test_a_jack_server_that_cannot_be_reached_is_one_line():
+    card = live.JackCard(server=f"liquidsky-none-{os.getpid()}")
+    with pytest.raises(live.LiveError) as caught:
+        card.server_info("play")
+    assert str(caught.value) == (f"no JACK server named '{card.server}' is running: start one (jackd -d alsa, or "
+                                 "jackd -d dummy without a sound card)")
+
+
+def test_playing_through_the_jack_client_records_the_offline_render(jack_server, tmp_path):  # noqa: F811
+    midi = _tune()
+    path = tmp_path / "played.wav"
+    statuses = []
+    with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        player = _file_player(midi, recorder=recorder)
+        report = player.run(live.JackCard(), None, on_status=statuses.append, status_interval_s=0.05)
+    reference = render_to_array(midi, rate_hz=RATE_HZ)
+    recorded, _ = sf.read(path, dtype="float32")
+    assert recorded.shape == reference.shape
+    assert np.max(np.abs(recorded - reference)) <= LSB_16
+    assert report.n_frames_played == -(-reference.shape[0] // BLOCK) * BLOCK
+    assert report.interrupted is None
+    assert report.output_latency_s > 0
+    assert statuses and statuses[-1].played_s == pytest.approx(report.played_s)
+
