@@ -4,15 +4,16 @@ FluidSynth, and the timing of live MIDI input.
 
     python benchmarks/live_bench.py [--seconds 60] [--quick] [--midi ../shared/bench/bench.mid]
                                     [--loads idle,busy] [--busy-loops 2] [--players liquidsky,fluidsynth]
-                                    [--latency-notes 200] [--json]
+                                    [--path jack|portaudio|both] [--latency-notes 200] [--json]
 
 A JACK server of its own is started for the run (jackd -d dummy -r 48000 -p 256, its log kept). For each
 load (idle; busy: --busy-loops processes of `while 1: pass` at normal priority, one per core), each player
-plays the piece through JACK for --seconds: `liquidsky play` (its own count of underruns, and the
-xruns the server logs meanwhile) and `fluidsynth -a jack` with FluidR3_GM (the xruns the server logs).
-Then `liquidsky live`'s path is timed from note-on to sound: notes are sent from a JACK MIDI port of
-this process to the virtual port 'liquidsky', and each note's onset is found in the recording. See
-README.md.
+plays the piece through JACK for --seconds: `liquidsky play` on each audio path --path asks for (jack:
+liquidsky's own JACK client, portaudio: PortAudio's JACK device; its own count of underruns, and the xruns
+the server logs meanwhile) and `fluidsynth -a jack` with FluidR3_GM (the xruns the server logs). Then
+`liquidsky live`'s path is timed from note-on to sound on each audio path: notes are sent from a MIDI
+port of this process to the virtual port 'liquidsky', and each note's onset is found in the recording.
+See README.md.
 """
 
 from __future__ import annotations
@@ -134,17 +135,22 @@ def wait_for_port(server: JackServer, prefix: str, proc: subprocess.Popen, timeo
     raise RuntimeError(f"no JACK port {prefix}* within {timeout_s:g} s")
 
 
-def play_liquidsky(server: JackServer, midi: Path, seconds: float) -> dict:
-    """`liquidsky play` for `seconds`, then Ctrl-C: its own underrun count and the server's xruns."""
-    env = dict(os.environ, JACK_DEFAULT_SERVER=server.name, JACK_NO_START_SERVER="1")
+# The JACK port each audio path's client shows while it plays.
+PATH_PORTS = {"jack": "liquidsky:", "portaudio": "PortAudio"}
+
+
+def play_liquidsky(server: JackServer, midi: Path, seconds: float, path: str) -> dict:
+    """`liquidsky play --audio PATH` for `seconds`, then Ctrl-C: its own underrun count and the server's xruns."""
+    env = dict(os.environ, JACK_DEFAULT_SERVER=server.name, LIQUIDSKY_JACK_SERVER=server.name,
+               JACK_NO_START_SERVER="1")
     # SIGINT as the terminal sends it (a shell running this in the background would have it ignored).
-    proc = subprocess.Popen([sys.executable, "-m", "synth", "play", str(midi)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "synth", "play", str(midi), "--audio", path], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         proc.stdout.readline()  # "playing ...": the ring is full and the stream opens now
         try:
-            wait_for_port(server, "PortAudio", proc)
+            wait_for_port(server, PATH_PORTS[path], proc)
         except RuntimeError as e:
             raise RuntimeError(f"{e}: {proc.stderr.read().strip()}") from None
         x0, t0 = server.xruns(), time.monotonic()
@@ -159,7 +165,7 @@ def play_liquidsky(server: JackServer, midi: Path, seconds: float) -> dict:
     match = UNDERRUNS.search(out)
     if match is None:
         raise RuntimeError(f"liquidsky play said: {out.strip()} {err.strip()}")
-    return {"player": "liquidsky", "seconds": t1 - t0, "server_xruns": x1 - x0,
+    return {"player": f"liquidsky ({path})", "path": path, "seconds": t1 - t0, "server_xruns": x1 - x0,
             "server_log": server.xrun_lines()[x0:x1],
             "underruns": int(match.group(1)), "device_underruns": int(match.group(2) or 0),
             "not_ready": int(match.group(3) or 0), "summary": out.strip().splitlines()[-1]}
@@ -202,8 +208,10 @@ def jack_output(sd) -> int:
     sys.exit("live_bench: PortAudio shows no JACK output")
 
 
-def latency_run(sd, device: int, n_notes: int) -> dict:
-    """Note-on sent from a JACK MIDI port, and its arrival at liquidsky's port, to the sound leaving the card."""
+def latency_run(card, device: int | None, n_notes: int) -> dict:
+    """Note-on sent from a MIDI port, and its arrival at liquidsky's port, to the sound leaving the card.
+
+    `card` is sounddevice (PortAudio's JACK device `device`) or a live.JackCard."""
     backend = midiin.choose_backend()
     inbox = live.Inbox()
     make = lambda: Engine(model="iix", rate_hz=RATE_HZ)  # noqa: E731
@@ -234,7 +242,7 @@ def latency_run(sd, device: int, n_notes: int) -> dict:
             thread = threading.Thread(target=send)
             thread.start()
             try:
-                report = player.run(sd, device)
+                report = player.run(card, device)
             finally:
                 thread.join()
                 sender.close()
@@ -285,13 +293,13 @@ def print_tables(result: dict) -> None:
     print("|---|---|---|---|---|---|")
     for r in result["play"]:
         own = (f"{r['underruns']} ({r['device_underruns']} device, {r['not_ready']} not ready)"
-               if r["player"] == "liquidsky" else "-")
+               if r["player"].startswith("liquidsky") else "-")
         print(f"| {r['load']} | {r['player']} | {r['load_before']} / {r['load_after']} | {r['seconds']:.1f} | "
               f"{own} | {r['server_xruns']} |")
-    lat = result.get("latency")
-    if lat:
+    for lat in result.get("latency", []):
         print()
-        print(f"live note-on to sound ({lat['backend']} MIDI, ring of {lat['ring_blocks']} blocks, device latency "
+        print(f"live note-on to sound through {lat['path']} ({lat['backend']} MIDI, ring of {lat['ring_blocks']} "
+              f"blocks, device latency "
               f"{lat['output_latency_ms']:.1f} ms), {lat['notes_measured']}/{lat['notes_sent']} notes, "
               f"underruns {lat['underruns']}, late messages {lat['late_messages']}, load average "
               f"{lat['load_before']} / {lat['load_after']}:")
@@ -322,11 +330,14 @@ def main() -> int:
     parser.add_argument("--busy-loops", type=int, default=os.cpu_count() or 2,
                         help="busy processes for the busy load (default: one per CPU)")
     parser.add_argument("--players", default="liquidsky,fluidsynth")
+    parser.add_argument("--path", choices=("jack", "portaudio", "both"), default="both",
+                        help="liquidsky's audio path: its own JACK client, PortAudio's JACK device, or both "
+                             "(default), each measured in the same run")
     parser.add_argument("--latency-notes", type=int, default=200, help="notes sent to time live (0: skip)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     seconds = 5.0 if args.quick else args.seconds
-    players = {"liquidsky": play_liquidsky, "fluidsynth": play_fluidsynth}
+    paths = ["jack", "portaudio"] if args.path == "both" else [args.path]
 
     sd = live.import_sounddevice("live_bench")
     result: dict = {
@@ -340,18 +351,33 @@ def main() -> int:
             for load in args.loads.split(","):
                 context = busy_loops(args.busy_loops) if load == "busy" else contextlib.nullcontext()
                 with context:
+                    runs = []
                     for name in filter(None, args.players.split(",")):
+                        if name == "liquidsky":
+                            runs += [(f"liquidsky ({path})", lambda path=path: play_liquidsky(
+                                server, args.midi, seconds, path)) for path in paths]
+                        elif name == "fluidsynth":
+                            runs.append((name, lambda: play_fluidsynth(server, args.midi, seconds)))
+                        else:
+                            sys.exit(f"live_bench: no player {name!r} (liquidsky, fluidsynth)")
+                    for name, run in runs:
                         print(f"playing {seconds:g} s: {name}, {load} ...", file=sys.stderr, flush=True)
                         before = loadavg()
-                        row = players[name](server, args.midi, seconds)
+                        row = run()
                         row.update(load=load if load == "idle" else f"busy ({args.busy_loops} loops)",
                                    load_before=before, load_after=loadavg())
                         result["play"].append(row)
-            if args.latency_notes > 0:
-                print(f"timing live: {args.latency_notes} notes ...", file=sys.stderr, flush=True)
+            result["latency"] = []
+            for path in paths if args.latency_notes > 0 else []:
+                print(f"timing live through {path}: {args.latency_notes} notes ...", file=sys.stderr, flush=True)
                 before = loadavg()
-                result["latency"] = latency_run(sd, jack_output(sd), args.latency_notes)
-                result["latency"].update(load_before=before, load_after=loadavg())
+                if path == "jack":
+                    live.release_portaudio(sd)  # PortAudio's own JACK client leaves the server, as in play
+                    lat = latency_run(live.JackCard(server=server.name), None, args.latency_notes)
+                else:
+                    lat = latency_run(sd, jack_output(sd), args.latency_notes)
+                lat.update(path=path, load_before=before, load_after=loadavg())
+                result["latency"].append(lat)
         finally:
             server.close()
     if args.json:
