@@ -344,6 +344,15 @@ def _cmd_devices(args: argparse.Namespace) -> int:
             default = "  (default)" if dev.is_default else ""
             print(f"  {dev.index:>2}  {dev.name} [{dev.hostapi}], {dev.n_channels} channels, "
                   f"{dev.default_rate_hz} Hz{default}")
+    jack = live.JackCard()
+    try:
+        rate_hz, period_frames = jack.server_info("play --audio jack")
+    except live.LiveError as e:
+        print(f"JACK: {e}")
+    else:
+        print(f"JACK server '{jack.server_label}': {rate_hz} Hz, {period_frames}-frame periods; play and live "
+              "play to it through liquidsky's own JACK client (--audio jack, and the default for PortAudio's "
+              "JACK device)")
 
     try:
         rtmidi = midiin.import_rtmidi("live")

@@ -83,11 +83,12 @@ def test_devices_without_portaudio_says_what_to_install(no_portaudio, capsys):
     assert "audio outputs: none usable" in out and "sudo apt-get install libportaudio2" in out
 
 
-def test_devices_lists_the_jack_output_and_the_midi_backend(sd_jack, capsys):  # noqa: F811
+def test_devices_lists_the_jack_output_and_the_midi_backend(sd_jack, jack_server, capsys):  # noqa: F811
     assert main(["devices"]) == 0
     out = capsys.readouterr().out
     assert "JACK Audio Connection Kit" in out
     assert f"{JACK_RATE_HZ} Hz" in out
+    assert f"JACK server '{jack_server}': {JACK_RATE_HZ} Hz, 256-frame periods;" in out
     assert "MIDI inputs (jack):" in out or "MIDI inputs (alsa):" in out
 
 
