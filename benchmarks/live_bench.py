@@ -269,7 +269,13 @@ def latency_run(card, device: int | None, n_notes: int) -> dict:
         return {"p50": p50, "p1": p1, "p99": p99, "min": float(a.min()), "max": float(a.max()),
                 "std": float(a.std()), "spread_p1_p99": p99 - p1}
 
+    # How steadily the callback came: the time between the starts of consecutive blocks (one period each).
+    n_blocks = min(player.ring.n_read, live.TIMING_SLOTS)
+    first = player.ring.n_read - n_blocks
+    starts = np.array([player.block_played_ns(k) for k in range(first, player.ring.n_read)], dtype=np.float64)
+    intervals_ms = list(np.diff(starts) / 1e6) if starts.size > 2 else []
     return {
+        "callback_interval_ms": stats(intervals_ms),
         "backend": backend, "notes_sent": len(sent_ns), "notes_measured": len(send_ms),
         "underruns": report.underruns, "late_messages": report.late_messages, "ring_blocks": live.RING_BLOCKS_LIVE,
         "output_latency_ms": report.output_latency_s * 1e3,
@@ -307,7 +313,8 @@ def print_tables(result: dict) -> None:
         if cb:
             print(f"  the C callback's own time per block: median {cb['p50']:.1f} us, p99 {cb['p99']:.1f} us, "
                   f"max {cb['max']:.1f} us")
-        for key, what in (("arrival_to_sound_ms", "arrival at the port to sound"),
+        for key, what in (("callback_interval_ms", "from one callback to the next (one period)"),
+                          ("arrival_to_sound_ms", "arrival at the port to sound"),
                           ("send_to_sound_ms", "sent by the other program to sound"),
                           ("send_to_arrival_ms", "sent to arrival (JACK MIDI transport)")):
             st = lat[key]
