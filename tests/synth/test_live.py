@@ -369,23 +369,32 @@ def test_a_live_message_whose_frame_was_rendered_lands_at_the_next_block_start_a
     assert feed.n_late == 1
 
 
+class FakeSd:
+    """sounddevice as it shows an ALSA card and PortAudio's JACK device (the default output)."""
+
+    class default:
+        device = (-1, 1)
+
+    _initialized = 1
+
+    @staticmethod
+    def query_hostapis():
+        return ({"name": "ALSA"}, {"name": "JACK Audio Connection Kit"})
+
+    @staticmethod
+    def query_devices():
+        return [
+            {"name": "mic", "hostapi": 0, "max_output_channels": 0, "default_samplerate": 44100.0},
+            {"name": "system", "hostapi": 1, "max_output_channels": 2, "default_samplerate": 48000.0},
+            {"name": "hdmi", "hostapi": 0, "max_output_channels": 8, "default_samplerate": 44100.0},
+        ]
+
+    @classmethod
+    def _terminate(cls):
+        cls._initialized -= 1
+
+
 def test_choose_output_by_number_or_name_and_errors_in_one_line():
-    class FakeSd:
-        class default:
-            device = (-1, 1)
-
-        @staticmethod
-        def query_hostapis():
-            return ({"name": "ALSA"}, {"name": "JACK Audio Connection Kit"})
-
-        @staticmethod
-        def query_devices():
-            return [
-                {"name": "mic", "hostapi": 0, "max_output_channels": 0, "default_samplerate": 44100.0},
-                {"name": "system", "hostapi": 1, "max_output_channels": 2, "default_samplerate": 48000.0},
-                {"name": "hdmi", "hostapi": 0, "max_output_channels": 8, "default_samplerate": 44100.0},
-            ]
-
     assert live.choose_output(FakeSd, None).name == "system"
     assert live.choose_output(FakeSd, "2").name == "hdmi"
     assert live.choose_output(FakeSd, "JACK").index == 1
@@ -401,6 +410,69 @@ def test_choose_output_by_number_or_name_and_errors_in_one_line():
 
     with pytest.raises(live.LiveError, match="no audio output device found: start a JACK server"):
         live.choose_output(NoDevices, None)
+
+
+@pytest.fixture
+def fake_sd(monkeypatch):
+    """FakeSd as the sounddevice play and live find, PortAudio initialised once."""
+    monkeypatch.setattr(FakeSd, "_initialized", 1)
+    monkeypatch.setattr(live, "import_sounddevice", lambda command: FakeSd)
+    return FakeSd
+
+
+def _jack_server_at(monkeypatch, rate_hz: int | None) -> None:
+    """The JACK server liquidsky's own client finds: one at rate_hz, or none (None)."""
+    def server_info(self, command="play"):
+        if rate_hz is None:
+            raise live.LiveError("no JACK server named 'default' is running")
+        self.rate_hz, self.buffer_frames = rate_hz, 256
+        return rate_hz, 256
+
+    monkeypatch.setattr(live.JackCard, "server_info", server_info)
+
+
+def test_portaudios_jack_device_is_played_through_liquidskys_own_jack_client(fake_sd, monkeypatch):
+    _jack_server_at(monkeypatch, 48000)
+    card, device, rate_hz = live.open_output("play", None, None, "auto")
+    assert isinstance(card, live.JackCard) and rate_hz == 48000
+    assert device.hostapi == "JACK, liquidsky's own client"
+    assert fake_sd._initialized == 0  # PortAudio let go of the server: its client is not in the graph
+
+
+def test_another_device_or_audio_portaudio_stays_with_portaudio(fake_sd, monkeypatch):
+    _jack_server_at(monkeypatch, 48000)
+    card, device, rate_hz = live.open_output("play", "hdmi", None, "auto")
+    assert isinstance(card, live.SoundCard) and (device.name, rate_hz) == ("hdmi", 44100)
+    card, device, rate_hz = live.open_output("play", None, None, "portaudio")
+    assert isinstance(card, live.SoundCard) and (device.name, rate_hz) == ("system", 48000)
+    assert fake_sd._initialized == 1
+
+
+def test_portaudios_jack_device_stays_with_portaudio_where_liquidskys_client_cannot_reach_the_server(
+        fake_sd, monkeypatch):
+    _jack_server_at(monkeypatch, None)
+    card, device, _ = live.open_output("play", None, None, "auto")
+    assert isinstance(card, live.SoundCard) and device.name == "system"
+
+
+def test_audio_jack_plays_at_the_servers_rate_and_refuses_another(monkeypatch):
+    _jack_server_at(monkeypatch, 44100)
+    monkeypatch.setattr(live, "import_sounddevice", lambda command: pytest.fail("PortAudio was asked for"))
+    card, _, rate_hz = live.open_output("play", None, None, "jack")
+    assert isinstance(card, live.JackCard) and rate_hz == 44100
+    with pytest.raises(live.LiveError, match="plays at 44100 Hz, not 48000 Hz"):
+        live.open_output("play", None, 48000, "jack")
+
+
+def test_the_jack_server_is_the_one_the_environment_names(monkeypatch):
+    monkeypatch.delenv("LIQUIDSKY_JACK_SERVER", raising=False)
+    monkeypatch.delenv("JACK_DEFAULT_SERVER", raising=False)
+    assert live.JackCard().server is None and live.JackCard().server_label == "default"
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "studio")
+    assert live.JackCard().server == "studio"
+    monkeypatch.setenv("LIQUIDSKY_JACK_SERVER", "ci")
+    assert live.JackCard().server == "ci"
+    assert live.JackCard(server="mine").server == "mine"
 
 
 class _FakeCard:
