@@ -46,6 +46,11 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_MIDI = HERE.parent.parent / "shared" / "bench" / "bench.mid"
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 XRUN_LINE = re.compile(r"xrun", re.IGNORECASE)  # jackd2 logs each late cycle: "JackTimedDriver::Process XRun = 29 usec"
+# Of those, the lines that name a client: "JackEngine::XRun: client = PortAudio was not finished, state = Triggered".
+# The others are the driver's own timer waking late, which no client can help.
+LATE_CLIENT = re.compile(r"client = (\S+) was not finished")
+# The JACK client each player shows on the server.
+CLIENT_NAMES = {"liquidsky (jack)": "liquidsky", "liquidsky (portaudio)": "PortAudio", "fluidsynth": "fluidsynth"}
 UNDERRUNS = re.compile(r": (\d+) underruns?(?: \((\d+) reported by the device, (\d+) blocks not ready\))?")
 
 LATENCY_GAP_S = 0.125  # between the notes sent for the latency measurement
@@ -295,13 +300,13 @@ def print_tables(result: dict) -> None:
           f"{Path(result['midi']).name}, {result['seconds']:g} s per run")
     print()
     print("| load | player | load average (1 min) at start / end | played s | underruns (liquidsky's count) "
-          "| xruns the server logged |")
-    print("|---|---|---|---|---|---|")
+          "| xruns the server logged | of which its client was not finished |")
+    print("|---|---|---|---|---|---|---|")
     for r in result["play"]:
         own = (f"{r['underruns']} ({r['device_underruns']} device, {r['not_ready']} not ready)"
                if r["player"].startswith("liquidsky") else "-")
         print(f"| {r['load']} | {r['player']} | {r['load_before']} / {r['load_after']} | {r['seconds']:.1f} | "
-              f"{own} | {r['server_xruns']} |")
+              f"{own} | {r['server_xruns']} | {r['client_late']} |")
     for lat in result.get("latency", []):
         print()
         print(f"live note-on to sound through {lat['path']} ({lat['backend']} MIDI, ring of {lat['ring_blocks']} "
@@ -371,8 +376,10 @@ def main() -> int:
                         print(f"playing {seconds:g} s: {name}, {load} ...", file=sys.stderr, flush=True)
                         before = loadavg()
                         row = run()
+                        late = [m.group(1) for m in map(LATE_CLIENT.search, row["server_log"]) if m]
                         row.update(load=load if load == "idle" else f"busy ({args.busy_loops} loops)",
-                                   load_before=before, load_after=loadavg())
+                                   load_before=before, load_after=loadavg(),
+                                   client_late=late.count(CLIENT_NAMES.get(name, name)))
                         result["play"].append(row)
             result["latency"] = []
             for path in paths if args.latency_notes > 0 else []:
