@@ -4,15 +4,16 @@ FluidSynth, and the timing of live MIDI input.
 
     python benchmarks/live_bench.py [--seconds 60] [--quick] [--midi ../shared/bench/bench.mid]
                                     [--loads idle,busy] [--busy-loops 2] [--players liquidsky,fluidsynth]
-                                    [--latency-notes 200] [--json]
+                                    [--path jack|portaudio|both] [--latency-notes 200] [--json]
 
 A JACK server of its own is started for the run (jackd -d dummy -r 48000 -p 256, its log kept). For each
 load (idle; busy: --busy-loops processes of `while 1: pass` at normal priority, one per core), each player
-plays the piece through JACK for --seconds: `liquidsky play` (its own count of underruns, and the
-xruns the server logs meanwhile) and `fluidsynth -a jack` with FluidR3_GM (the xruns the server logs).
-Then `liquidsky live`'s path is timed from note-on to sound: notes are sent from a JACK MIDI port of
-this process to the virtual port 'liquidsky', and each note's onset is found in the recording. See
-README.md.
+plays the piece through JACK for --seconds: `liquidsky play` on each audio path --path asks for (jack:
+liquidsky's own JACK client, portaudio: PortAudio's JACK device; its own count of underruns, and the xruns
+the server logs meanwhile) and `fluidsynth -a jack` with FluidR3_GM (the xruns the server logs). Then
+`liquidsky live`'s path is timed from note-on to sound on each audio path: notes are sent from a MIDI
+port of this process to the virtual port 'liquidsky', and each note's onset is found in the recording.
+See README.md.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_MIDI = HERE.parent.parent / "shared" / "bench" / "bench.mid"
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 XRUN_LINE = re.compile(r"xrun", re.IGNORECASE)  # jackd2 logs each late cycle: "JackTimedDriver::Process XRun = 29 usec"
+# Of those, the lines that name a client: "JackEngine::XRun: client = PortAudio was not finished, state = Triggered".
+# The others are the driver's own timer waking late, which no client can help.
+LATE_CLIENT = re.compile(r"client = (\S+) was not finished")
+# The JACK client each player shows on the server.
+CLIENT_NAMES = {"liquidsky (jack)": "liquidsky", "liquidsky (portaudio)": "PortAudio", "fluidsynth": "fluidsynth"}
 UNDERRUNS = re.compile(r": (\d+) underruns?(?: \((\d+) reported by the device, (\d+) blocks not ready\))?")
 
 LATENCY_GAP_S = 0.125  # between the notes sent for the latency measurement
@@ -134,17 +140,22 @@ def wait_for_port(server: JackServer, prefix: str, proc: subprocess.Popen, timeo
     raise RuntimeError(f"no JACK port {prefix}* within {timeout_s:g} s")
 
 
-def play_liquidsky(server: JackServer, midi: Path, seconds: float) -> dict:
-    """`liquidsky play` for `seconds`, then Ctrl-C: its own underrun count and the server's xruns."""
-    env = dict(os.environ, JACK_DEFAULT_SERVER=server.name, JACK_NO_START_SERVER="1")
+# The JACK port each audio path's client shows while it plays.
+PATH_PORTS = {"jack": "liquidsky:", "portaudio": "PortAudio"}
+
+
+def play_liquidsky(server: JackServer, midi: Path, seconds: float, path: str) -> dict:
+    """`liquidsky play --audio PATH` for `seconds`, then Ctrl-C: its own underrun count and the server's xruns."""
+    env = dict(os.environ, JACK_DEFAULT_SERVER=server.name, LIQUIDSKY_JACK_SERVER=server.name,
+               JACK_NO_START_SERVER="1")
     # SIGINT as the terminal sends it (a shell running this in the background would have it ignored).
-    proc = subprocess.Popen([sys.executable, "-m", "synth", "play", str(midi)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "synth", "play", str(midi), "--audio", path], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         proc.stdout.readline()  # "playing ...": the ring is full and the stream opens now
         try:
-            wait_for_port(server, "PortAudio", proc)
+            wait_for_port(server, PATH_PORTS[path], proc)
         except RuntimeError as e:
             raise RuntimeError(f"{e}: {proc.stderr.read().strip()}") from None
         x0, t0 = server.xruns(), time.monotonic()
@@ -159,7 +170,7 @@ def play_liquidsky(server: JackServer, midi: Path, seconds: float) -> dict:
     match = UNDERRUNS.search(out)
     if match is None:
         raise RuntimeError(f"liquidsky play said: {out.strip()} {err.strip()}")
-    return {"player": "liquidsky", "seconds": t1 - t0, "server_xruns": x1 - x0,
+    return {"player": f"liquidsky ({path})", "path": path, "seconds": t1 - t0, "server_xruns": x1 - x0,
             "server_log": server.xrun_lines()[x0:x1],
             "underruns": int(match.group(1)), "device_underruns": int(match.group(2) or 0),
             "not_ready": int(match.group(3) or 0), "summary": out.strip().splitlines()[-1]}
@@ -202,8 +213,10 @@ def jack_output(sd) -> int:
     sys.exit("live_bench: PortAudio shows no JACK output")
 
 
-def latency_run(sd, device: int, n_notes: int) -> dict:
-    """Note-on sent from a JACK MIDI port, and its arrival at liquidsky's port, to the sound leaving the card."""
+def latency_run(card, device: int | None, n_notes: int) -> dict:
+    """Note-on sent from a MIDI port, and its arrival at liquidsky's port, to the sound leaving the card.
+
+    `card` is sounddevice (PortAudio's JACK device `device`) or a live.JackCard."""
     backend = midiin.choose_backend()
     inbox = live.Inbox()
     make = lambda: Engine(model="iix", rate_hz=RATE_HZ)  # noqa: E731
@@ -234,7 +247,7 @@ def latency_run(sd, device: int, n_notes: int) -> dict:
             thread = threading.Thread(target=send)
             thread.start()
             try:
-                report = player.run(sd, device)
+                report = player.run(card, device)
             finally:
                 thread.join()
                 sender.close()
@@ -261,7 +274,13 @@ def latency_run(sd, device: int, n_notes: int) -> dict:
         return {"p50": p50, "p1": p1, "p99": p99, "min": float(a.min()), "max": float(a.max()),
                 "std": float(a.std()), "spread_p1_p99": p99 - p1}
 
+    # How steadily the callback came: the time between the starts of consecutive blocks (one period each).
+    n_blocks = min(player.ring.n_read, live.TIMING_SLOTS)
+    first = player.ring.n_read - n_blocks
+    starts = np.array([player.block_played_ns(k) for k in range(first, player.ring.n_read)], dtype=np.float64)
+    intervals_ms = list(np.diff(starts) / 1e6) if starts.size > 2 else []
     return {
+        "callback_interval_ms": stats(intervals_ms),
         "backend": backend, "notes_sent": len(sent_ns), "notes_measured": len(send_ms),
         "underruns": report.underruns, "late_messages": report.late_messages, "ring_blocks": live.RING_BLOCKS_LIVE,
         "output_latency_ms": report.output_latency_s * 1e3,
@@ -281,17 +300,17 @@ def print_tables(result: dict) -> None:
           f"{Path(result['midi']).name}, {result['seconds']:g} s per run")
     print()
     print("| load | player | load average (1 min) at start / end | played s | underruns (liquidsky's count) "
-          "| xruns the server logged |")
-    print("|---|---|---|---|---|---|")
+          "| xruns the server logged | of which its client was not finished |")
+    print("|---|---|---|---|---|---|---|")
     for r in result["play"]:
         own = (f"{r['underruns']} ({r['device_underruns']} device, {r['not_ready']} not ready)"
-               if r["player"] == "liquidsky" else "-")
+               if r["player"].startswith("liquidsky") else "-")
         print(f"| {r['load']} | {r['player']} | {r['load_before']} / {r['load_after']} | {r['seconds']:.1f} | "
-              f"{own} | {r['server_xruns']} |")
-    lat = result.get("latency")
-    if lat:
+              f"{own} | {r['server_xruns']} | {r['client_late']} |")
+    for lat in result.get("latency", []):
         print()
-        print(f"live note-on to sound ({lat['backend']} MIDI, ring of {lat['ring_blocks']} blocks, device latency "
+        print(f"live note-on to sound through {lat['path']} ({lat['backend']} MIDI, ring of {lat['ring_blocks']} "
+              f"blocks, device latency "
               f"{lat['output_latency_ms']:.1f} ms), {lat['notes_measured']}/{lat['notes_sent']} notes, "
               f"underruns {lat['underruns']}, late messages {lat['late_messages']}, load average "
               f"{lat['load_before']} / {lat['load_after']}:")
@@ -299,7 +318,8 @@ def print_tables(result: dict) -> None:
         if cb:
             print(f"  the C callback's own time per block: median {cb['p50']:.1f} us, p99 {cb['p99']:.1f} us, "
                   f"max {cb['max']:.1f} us")
-        for key, what in (("arrival_to_sound_ms", "arrival at the port to sound"),
+        for key, what in (("callback_interval_ms", "from one callback to the next (one period)"),
+                          ("arrival_to_sound_ms", "arrival at the port to sound"),
                           ("send_to_sound_ms", "sent by the other program to sound"),
                           ("send_to_arrival_ms", "sent to arrival (JACK MIDI transport)")):
             st = lat[key]
@@ -322,11 +342,14 @@ def main() -> int:
     parser.add_argument("--busy-loops", type=int, default=os.cpu_count() or 2,
                         help="busy processes for the busy load (default: one per CPU)")
     parser.add_argument("--players", default="liquidsky,fluidsynth")
+    parser.add_argument("--path", choices=("jack", "portaudio", "both"), default="both",
+                        help="liquidsky's audio path: its own JACK client, PortAudio's JACK device, or both "
+                             "(default), each measured in the same run")
     parser.add_argument("--latency-notes", type=int, default=200, help="notes sent to time live (0: skip)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     seconds = 5.0 if args.quick else args.seconds
-    players = {"liquidsky": play_liquidsky, "fluidsynth": play_fluidsynth}
+    paths = ["jack", "portaudio"] if args.path == "both" else [args.path]
 
     sd = live.import_sounddevice("live_bench")
     result: dict = {
@@ -340,18 +363,35 @@ def main() -> int:
             for load in args.loads.split(","):
                 context = busy_loops(args.busy_loops) if load == "busy" else contextlib.nullcontext()
                 with context:
+                    runs = []
                     for name in filter(None, args.players.split(",")):
+                        if name == "liquidsky":
+                            runs += [(f"liquidsky ({path})", lambda path=path: play_liquidsky(
+                                server, args.midi, seconds, path)) for path in paths]
+                        elif name == "fluidsynth":
+                            runs.append((name, lambda: play_fluidsynth(server, args.midi, seconds)))
+                        else:
+                            sys.exit(f"live_bench: no player {name!r} (liquidsky, fluidsynth)")
+                    for name, run in runs:
                         print(f"playing {seconds:g} s: {name}, {load} ...", file=sys.stderr, flush=True)
                         before = loadavg()
-                        row = players[name](server, args.midi, seconds)
+                        row = run()
+                        late = [m.group(1) for m in map(LATE_CLIENT.search, row["server_log"]) if m]
                         row.update(load=load if load == "idle" else f"busy ({args.busy_loops} loops)",
-                                   load_before=before, load_after=loadavg())
+                                   load_before=before, load_after=loadavg(),
+                                   client_late=late.count(CLIENT_NAMES.get(name, name)))
                         result["play"].append(row)
-            if args.latency_notes > 0:
-                print(f"timing live: {args.latency_notes} notes ...", file=sys.stderr, flush=True)
+            result["latency"] = []
+            for path in paths if args.latency_notes > 0 else []:
+                print(f"timing live through {path}: {args.latency_notes} notes ...", file=sys.stderr, flush=True)
                 before = loadavg()
-                result["latency"] = latency_run(sd, jack_output(sd), args.latency_notes)
-                result["latency"].update(load_before=before, load_after=loadavg())
+                if path == "jack":
+                    live.release_portaudio(sd)  # PortAudio's own JACK client leaves the server, as in play
+                    lat = latency_run(live.JackCard(server=server.name), None, args.latency_notes)
+                else:
+                    lat = latency_run(sd, jack_output(sd), args.latency_notes)
+                lat.update(path=path, load_before=before, load_after=loadavg())
+                result["latency"].append(lat)
         finally:
             server.close()
     if args.json:

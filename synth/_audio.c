@@ -79,7 +79,9 @@ typedef struct {
     float *scratch;
 } Ring;
 
-static void consume(Ring *r, float *out, uint64_t frames, int underflow)
+/* `underflows`: how many times the device said it ran dry since the last call (PortAudio's flag, or
+ * the JACK server's xruns), each counted as a device underrun at this point of the stream. */
+static void consume(Ring *r, float *out, uint64_t frames, unsigned underflows)
 {
     const int64_t t0 = now_ns();
     const uint64_t ch = (uint64_t)r->n_channels, block_frames = (uint64_t)r->n_frames;
@@ -88,7 +90,7 @@ static void consume(Ring *r, float *out, uint64_t frames, int underflow)
     uint64_t played = atomic_load_explicit(&r->frames_played, memory_order_relaxed);
     uint64_t done = 0;
 
-    if (underflow) {
+    for (; underflows > 0; underflows--) {
         uint64_t k = atomic_load_explicit(&r->device_underruns, memory_order_relaxed); /* one consumer */
         if (k < UNDERRUN_SLOTS)
             r->underrun_frames[k] = atomic_load_explicit(&r->frames_out, memory_order_relaxed);
@@ -294,7 +296,7 @@ static PyObject *Ring_consume(Ring *r, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "consume needs a C-contiguous float32 buffer of whole frames");
         return NULL;
     }
-    consume(r, (float *)buf.buf, (uint64_t)(buf.len / frame_bytes), underflow);
+    consume(r, (float *)buf.buf, (uint64_t)(buf.len / frame_bytes), underflow ? 1u : 0u);
     PyBuffer_Release(&buf);
     Py_RETURN_NONE;
 }
@@ -582,7 +584,7 @@ static int pa_callback(const void *input, void *output, unsigned long frames, co
 {
     (void)input;
     (void)time_info;
-    consume((Ring *)user, (float *)output, frames, (flags & paOutputUnderflow) != 0);
+    consume((Ring *)user, (float *)output, frames, (flags & paOutputUnderflow) ? 1u : 0u);
     return paContinue;
 }
 
@@ -713,21 +715,480 @@ static PyTypeObject StreamType = {
     .tp_getset = Stream_getset,
 };
 
+/* --- JACK, loaded at run time ----------------------------------------------------------------------- */
+/* liquidsky's own JACK client: two output ports fed from the ring by a process callback in C. The
+ * declarations below are those jack/jack.h and jack/types.h fix for the ABI, so that building needs
+ * no JACK headers; libjack.so.0 is opened at run time, so that importing this module needs no JACK. */
+
+typedef uint32_t jack_nframes_t;
+typedef struct _jack_client jack_client_t;
+typedef struct _jack_port jack_port_t;
+typedef int (*JackProcessCallback)(jack_nframes_t nframes, void *arg);
+typedef int (*JackXRunCallback)(void *arg);
+typedef void (*JackShutdownCallback)(void *arg);
+typedef struct {
+    jack_nframes_t min, max;
+} jack_latency_range_t;
+#define JackNoStartServer 0x01
+#define JackServerName 0x04
+#define JackFailure 0x01
+#define JackServerFailed 0x10
+#define JackPortIsInput 0x1UL
+#define JackPortIsOutput 0x2UL
+#define JackPortIsPhysical 0x4UL
+#define JackPlaybackLatency 1
+#define JACK_DEFAULT_AUDIO_TYPE "32 bit float mono audio"
+
+static struct {
+    void *handle;
+    jack_client_t *(*client_open)(const char *, int, int *, ...);
+    int (*client_close)(jack_client_t *);
+    char *(*get_client_name)(jack_client_t *);
+    int (*activate)(jack_client_t *);
+    int (*deactivate)(jack_client_t *);
+    int (*set_process_callback)(jack_client_t *, JackProcessCallback, void *);
+    int (*set_xrun_callback)(jack_client_t *, JackXRunCallback, void *);
+    void (*on_shutdown)(jack_client_t *, JackShutdownCallback, void *);
+    jack_nframes_t (*get_sample_rate)(jack_client_t *);
+    jack_nframes_t (*get_buffer_size)(jack_client_t *);
+    jack_port_t *(*port_register)(jack_client_t *, const char *, const char *, unsigned long, unsigned long);
+    void *(*port_get_buffer)(jack_port_t *, jack_nframes_t);
+    const char *(*port_name)(const jack_port_t *);
+    jack_port_t *(*port_by_name)(jack_client_t *, const char *);
+    void (*port_get_latency_range)(jack_port_t *, int, jack_latency_range_t *);
+    const char **(*get_ports)(jack_client_t *, const char *, const char *, unsigned long);
+    int (*connect)(jack_client_t *, const char *, const char *);
+    void (*free)(void *);
+    void (*set_error_function)(void (*)(const char *));
+    void (*set_info_function)(void (*)(const char *));
+} jk;
+
+/* libjack prints its errors and notices on stderr (a server that is not running, say); the caller
+ * reports what failed in one line of its own instead. */
+static void jack_quiet(const char *message) { (void)message; }
+
+static int load_jack(const char *path)
+{
+    if (jk.handle != NULL)
+        return 0;
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        PyErr_Format(AudioError, "cannot load the JACK library %s: %s", path, dlerror());
+        return -1;
+    }
+#define SYM(field, name)                                                                                      \
+    *(void **)(&jk.field) = dlsym(h, name);                                                                   \
+    if (jk.field == NULL) {                                                                                   \
+        PyErr_Format(AudioError, "the JACK library %s has no %s", path, name);                               \
+        dlclose(h);                                                                                           \
+        return -1;                                                                                            \
+    }
+    SYM(client_open, "jack_client_open")
+    SYM(client_close, "jack_client_close")
+    SYM(get_client_name, "jack_get_client_name")
+    SYM(activate, "jack_activate")
+    SYM(deactivate, "jack_deactivate")
+    SYM(set_process_callback, "jack_set_process_callback")
+    SYM(set_xrun_callback, "jack_set_xrun_callback")
+    SYM(on_shutdown, "jack_on_shutdown")
+    SYM(get_sample_rate, "jack_get_sample_rate")
+    SYM(get_buffer_size, "jack_get_buffer_size")
+    SYM(port_register, "jack_port_register")
+    SYM(port_get_buffer, "jack_port_get_buffer")
+    SYM(port_name, "jack_port_name")
+    SYM(port_by_name, "jack_port_by_name")
+    SYM(port_get_latency_range, "jack_port_get_latency_range")
+    SYM(get_ports, "jack_get_ports")
+    SYM(connect, "jack_connect")
+    SYM(free, "jack_free")
+    SYM(set_error_function, "jack_set_error_function")
+    SYM(set_info_function, "jack_set_info_function")
+#undef SYM
+    jk.handle = h;
+    jk.set_error_function(jack_quiet);
+    jk.set_info_function(jack_quiet);
+    return 0;
+}
+
+/* Opens a client of the server (the default one when server is NULL) without starting a server. */
+static jack_client_t *jack_open(const char *client_name, const char *server)
+{
+    int status = 0;
+    jack_client_t *client;
+    Py_BEGIN_ALLOW_THREADS
+    if (server != NULL && server[0] != '\0')
+        client = jk.client_open(client_name, JackNoStartServer | JackServerName, &status, server);
+    else
+        client = jk.client_open(client_name, JackNoStartServer, &status);
+    Py_END_ALLOW_THREADS
+    if (client == NULL) {
+        const char *which = (server != NULL && server[0] != '\0') ? server : "default";
+        if (status & JackServerFailed)
+            PyErr_Format(AudioError, "no JACK server named '%s' is running", which);
+        else
+            PyErr_Format(AudioError, "the JACK server '%s' refused a client (status 0x%x)", which, status);
+    }
+    return client;
+}
+
+/* Frames the interleaved scratch buffer holds: more than any usual period; a longer period is copied
+ * out in several pieces. */
+#define JACK_SCRATCH_FRAMES 8192
+#define JACK_MAX_PORTS 64
+
+typedef struct {
+    PyObject_HEAD
+    Ring *ring;
+    jack_client_t *client;
+    jack_port_t *ports[JACK_MAX_PORTS];
+    int n_ports;
+    float *scratch; /* JACK_SCRATCH_FRAMES x n_ports, interleaved as the ring */
+    int activated;  /* written by the controlling thread only */
+    int connect;
+    const char **targets; /* the physical playback ports to connect to (jack_free'd) */
+    int n_targets;
+    _Atomic int lost;               /* the server shut the client down */
+    _Atomic uint32_t xrun_pending;  /* xruns the process callback has not yet counted */
+    _Atomic uint64_t xruns;         /* xruns the server reported */
+    uint32_t rate_hz, buffer_frames;
+    double latency_s;
+    PyObject *name; /* the client's name as the server gave it */
+} JackStream;
+
+/* The server's process callback, on its real-time thread: copy the ring out into the port buffers.
+ * No Python, no lock, no allocation, no system call. */
+static int jack_process(jack_nframes_t nframes, void *arg)
+{
+    JackStream *s = (JackStream *)arg;
+    float *bufs[JACK_MAX_PORTS];
+    const int n = s->n_ports;
+    for (int c = 0; c < n; c++)
+        bufs[c] = (float *)jk.port_get_buffer(s->ports[c], nframes);
+    unsigned xruns = atomic_exchange_explicit(&s->xrun_pending, 0, memory_order_acq_rel);
+    jack_nframes_t done = 0;
+    while (done < nframes) {
+        jack_nframes_t k = nframes - done;
+        if (k > JACK_SCRATCH_FRAMES)
+            k = JACK_SCRATCH_FRAMES;
+        consume(s->ring, s->scratch, k, xruns);
+        xruns = 0;
+        const float *in = s->scratch;
+        for (jack_nframes_t i = 0; i < k; i++)
+            for (int c = 0; c < n; c++)
+                bufs[c][done + i] = *in++;
+        done += k;
+    }
+    return 0;
+}
+
+/* Called from the client's notification thread for every xrun the server sees. */
+static int jack_xrun(void *arg)
+{
+    JackStream *s = (JackStream *)arg;
+    atomic_fetch_add_explicit(&s->xruns, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->xrun_pending, 1, memory_order_release);
+    return 0;
+}
+
+static void jack_shutdown(void *arg)
+{
+    atomic_store_explicit(&((JackStream *)arg)->lost, 1, memory_order_release);
+}
+
+static void JackStream_close_now(JackStream *s)
+{
+    if (s->client != NULL) {
+        jack_client_t *client = s->client;
+        int deactivate = s->activated && !atomic_load(&s->lost);
+        s->client = NULL;
+        s->activated = 0;
+        Py_BEGIN_ALLOW_THREADS
+        if (deactivate)
+            jk.deactivate(client);
+        jk.client_close(client); /* returns once the process thread has stopped */
+        Py_END_ALLOW_THREADS
+    }
+    if (s->targets != NULL) {
+        jk.free(s->targets);
+        s->targets = NULL;
+    }
+    if (s->scratch != NULL) {
+        munlock(s->scratch, (size_t)JACK_SCRATCH_FRAMES * (size_t)s->n_ports * sizeof(float));
+        PyMem_RawFree(s->scratch);
+        s->scratch = NULL;
+    }
+}
+
+static PyObject *JackStream_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"ring", "library", "client_name", "server", "connect", NULL};
+    Ring *ring;
+    const char *library, *client_name, *server = NULL;
+    int connect = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!ss|zp", kwlist, &RingType, &ring, &library, &client_name, &server,
+                                     &connect))
+        return NULL;
+    if (ring->n_channels > JACK_MAX_PORTS) {
+        PyErr_Format(PyExc_ValueError, "a JACK client of at most %d ports, not %zd", JACK_MAX_PORTS, ring->n_channels);
+        return NULL;
+    }
+    if (load_jack(library) < 0)
+        return NULL;
+    JackStream *s = (JackStream *)type->tp_alloc(type, 0);
+    if (s == NULL)
+        return NULL;
+    Py_INCREF(ring);
+    s->ring = ring; /* the callback's memory lives as long as the client */
+    s->n_ports = (int)ring->n_channels;
+    s->connect = connect;
+    atomic_init(&s->lost, 0);
+    atomic_init(&s->xrun_pending, 0);
+    atomic_init(&s->xruns, 0);
+    size_t scratch_bytes = (size_t)JACK_SCRATCH_FRAMES * (size_t)s->n_ports * sizeof(float);
+    s->scratch = PyMem_RawCalloc(1, scratch_bytes);
+    if (s->scratch == NULL) {
+        Py_DECREF(s);
+        return PyErr_NoMemory();
+    }
+    memset(s->scratch, 0, scratch_bytes);
+    mlock(s->scratch, scratch_bytes);
+
+    s->client = jack_open(client_name, server);
+    if (s->client == NULL) {
+        Py_DECREF(s);
+        return NULL;
+    }
+    s->name = PyUnicode_FromString(jk.get_client_name(s->client));
+    s->rate_hz = jk.get_sample_rate(s->client);
+    s->buffer_frames = jk.get_buffer_size(s->client);
+    for (int c = 0; c < s->n_ports; c++) {
+        char port[32];
+        if (s->n_ports == 2)
+            snprintf(port, sizeof port, "%s", c == 0 ? "left" : "right");
+        else
+            snprintf(port, sizeof port, "out_%d", c + 1);
+        s->ports[c] = jk.port_register(s->client, port, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+        if (s->ports[c] == NULL) {
+            Py_DECREF(s);
+            PyErr_Format(AudioError, "the JACK server refused the output port %s", port);
+            return NULL;
+        }
+    }
+    if (jk.set_process_callback(s->client, jack_process, s) != 0 || jk.set_xrun_callback(s->client, jack_xrun, s) != 0) {
+        Py_DECREF(s);
+        PyErr_SetString(AudioError, "the JACK server refused the client's callbacks");
+        return NULL;
+    }
+    jk.on_shutdown(s->client, jack_shutdown, s);
+
+    /* The output latency as PortAudio's JACK host API reckons it (the playback latency of the port
+     * played into, less the one period being written), so that both paths report alike. */
+    jack_nframes_t latency = s->buffer_frames;
+    if (connect) {
+        s->targets = jk.get_ports(s->client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | JackPortIsInput);
+        while (s->targets != NULL && s->targets[s->n_targets] != NULL)
+            s->n_targets++;
+        if (s->n_targets == 0) {
+            Py_DECREF(s);
+            PyErr_SetString(AudioError, "the JACK server has no playback ports to connect to");
+            return NULL;
+        }
+        jack_port_t *target = jk.port_by_name(s->client, s->targets[0]);
+        if (target != NULL) {
+            jack_latency_range_t range = {0, 0};
+            jk.port_get_latency_range(target, JackPlaybackLatency, &range);
+            if (range.max > s->buffer_frames)
+                latency = range.max - s->buffer_frames;
+        }
+    }
+    s->latency_s = s->rate_hz > 0 ? (double)latency / s->rate_hz : 0.0;
+    return (PyObject *)s;
+}
+
+static void JackStream_dealloc(JackStream *s)
+{
+    JackStream_close_now(s);
+    Py_XDECREF(s->name);
+    Py_XDECREF(s->ring);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyObject *JackStream_start(JackStream *s, PyObject *Py_UNUSED(i))
+{
+    if (s->client == NULL || atomic_load(&s->lost)) {
+        PyErr_SetString(AudioError, "the JACK client is closed");
+        return NULL;
+    }
+    if (s->activated)
+        Py_RETURN_NONE;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    err = jk.activate(s->client);
+    Py_END_ALLOW_THREADS
+    if (err != 0) {
+        PyErr_Format(AudioError, "the JACK server did not activate the client (error %d)", err);
+        return NULL;
+    }
+    s->activated = 1;
+    for (int c = 0; c < s->n_ports && s->connect; c++) {
+        const char *target = s->targets[c % s->n_targets];
+        Py_BEGIN_ALLOW_THREADS
+        err = jk.connect(s->client, jk.port_name(s->ports[c]), target);
+        Py_END_ALLOW_THREADS
+        if (err != 0 && err != EEXIST) {
+            PyErr_Format(AudioError, "cannot connect %s to %s (error %d)", jk.port_name(s->ports[c]), target, err);
+            return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* Stop calling back: what the server has already taken has been played by the time it asks again. */
+static PyObject *JackStream_stop(JackStream *s, PyObject *Py_UNUSED(i))
+{
+    if (s->client != NULL && s->activated && !atomic_load(&s->lost)) {
+        int err;
+        Py_BEGIN_ALLOW_THREADS
+        err = jk.deactivate(s->client);
+        Py_END_ALLOW_THREADS
+        s->activated = 0;
+        if (err != 0) {
+            PyErr_Format(AudioError, "the JACK server did not deactivate the client (error %d)", err);
+            return NULL;
+        }
+    }
+    s->activated = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *JackStream_close(JackStream *s, PyObject *Py_UNUSED(i))
+{
+    JackStream_close_now(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *JackStream_get_active(JackStream *s, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(s->client != NULL && s->activated && !atomic_load(&s->lost));
+}
+
+static PyObject *JackStream_get_lost(JackStream *s, void *Py_UNUSED(c)) { return PyBool_FromLong(atomic_load(&s->lost)); }
+static PyObject *JackStream_get_latency(JackStream *s, void *Py_UNUSED(c)) { return PyFloat_FromDouble(s->latency_s); }
+static PyObject *JackStream_get_rate(JackStream *s, void *Py_UNUSED(c)) { return PyLong_FromUnsignedLong(s->rate_hz); }
+static PyObject *JackStream_get_buffer(JackStream *s, void *Py_UNUSED(c))
+{
+    return PyLong_FromUnsignedLong(s->buffer_frames);
+}
+static PyObject *JackStream_get_xruns(JackStream *s, void *Py_UNUSED(c))
+{
+    return PyLong_FromUnsignedLongLong(atomic_load(&s->xruns));
+}
+
+static PyObject *JackStream_get_name(JackStream *s, void *Py_UNUSED(c))
+{
+    if (s->name == NULL)
+        Py_RETURN_NONE;
+    Py_INCREF(s->name);
+    return s->name;
+}
+
+static PyObject *JackStream_get_ports(JackStream *s, void *Py_UNUSED(c))
+{
+    PyObject *t = PyTuple_New(s->n_ports);
+    for (int i = 0; t != NULL && i < s->n_ports; i++) {
+        PyObject *name = s->client != NULL ? PyUnicode_FromString(jk.port_name(s->ports[i])) : (Py_INCREF(Py_None), Py_None);
+        if (name == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, name);
+    }
+    return t;
+}
+
+static PyObject *JackStream_get_targets(JackStream *s, void *Py_UNUSED(c))
+{
+    PyObject *t = PyTuple_New(s->targets != NULL ? s->n_targets : 0);
+    for (int i = 0; t != NULL && s->targets != NULL && i < s->n_targets; i++) {
+        PyObject *name = PyUnicode_FromString(s->targets[i]);
+        if (name == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, name);
+    }
+    return t;
+}
+
+static PyGetSetDef JackStream_getset[] = {
+    {"active", (getter)JackStream_get_active, NULL, "the server is calling back (activated and not shut down)", NULL},
+    {"lost", (getter)JackStream_get_lost, NULL, "the server shut the client down", NULL},
+    {"latency", (getter)JackStream_get_latency, NULL, "output latency in seconds (as PortAudio reckons it)", NULL},
+    {"rate_hz", (getter)JackStream_get_rate, NULL, "the server's sample rate", NULL},
+    {"buffer_frames", (getter)JackStream_get_buffer, NULL, "the server's period, in frames", NULL},
+    {"xruns", (getter)JackStream_get_xruns, NULL, "xruns the server reported while the client was open", NULL},
+    {"name", (getter)JackStream_get_name, NULL, "the client's name on the server", NULL},
+    {"ports", (getter)JackStream_get_ports, NULL, "the client's output ports' full names", NULL},
+    {"targets", (getter)JackStream_get_targets, NULL, "the playback ports start() connects to", NULL},
+    {NULL}};
+
+static PyMethodDef JackStream_methods[] = {
+    {"start", (PyCFunction)JackStream_start, METH_NOARGS, "Activate the client and connect its ports."},
+    {"stop", (PyCFunction)JackStream_stop, METH_NOARGS, "Deactivate the client (no callback runs after it returns)."},
+    {"abort", (PyCFunction)JackStream_stop, METH_NOARGS, "The same as stop: JACK keeps no queue to drop."},
+    {"close", (PyCFunction)JackStream_close, METH_NOARGS, "Deactivate and close the client (idempotent)."},
+    {NULL}};
+
+static PyTypeObject JackStreamType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "synth._audio.JackStream",
+    .tp_basicsize = sizeof(JackStream),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "JackStream(ring, library, client_name, server=None, connect=True): a JACK client whose process "
+              "callback empties ring into one output port per channel.",
+    .tp_new = JackStream_new,
+    .tp_dealloc = (destructor)JackStream_dealloc,
+    .tp_methods = JackStream_methods,
+    .tp_getset = JackStream_getset,
+};
+
+/* jack_server_info(library, server=None) -> (rate_hz, buffer_frames): asks the server with a client
+ * that leaves at once. */
+static PyObject *mod_jack_server_info(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"library", "server", "client_name", NULL};
+    const char *library, *server = NULL, *client_name = "liquidsky-probe";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "s|zs", kwlist, &library, &server, &client_name))
+        return NULL;
+    if (load_jack(library) < 0)
+        return NULL;
+    jack_client_t *client = jack_open(client_name, server);
+    if (client == NULL)
+        return NULL;
+    unsigned long rate = jk.get_sample_rate(client), frames = jk.get_buffer_size(client);
+    Py_BEGIN_ALLOW_THREADS
+    jk.client_close(client);
+    Py_END_ALLOW_THREADS
+    return Py_BuildValue("kk", rate, frames);
+}
+
 /* --- the module ----------------------------------------------------------------------------------- */
 
 static PyObject *mod_now_ns(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(i)) { return PyLong_FromLongLong(now_ns()); }
 
 static PyMethodDef module_methods[] = {
     {"now_ns", mod_now_ns, METH_NOARGS, "The clock the callback stamps its times with (CLOCK_MONOTONIC), in ns."},
+    {"jack_server_info", (PyCFunction)(void (*)(void))mod_jack_server_info, METH_VARARGS | METH_KEYWORDS,
+     "jack_server_info(library, server=None): (rate_hz, buffer_frames) of a running JACK server."},
     {NULL}};
 
 static struct PyModuleDef audio_module = {
     PyModuleDef_HEAD_INIT, "synth._audio",
-    "A lock-free ring of audio blocks and a PortAudio callback in C that empties it.", -1, module_methods};
+    "A lock-free ring of audio blocks, and a PortAudio callback and a JACK client in C that empty it.", -1,
+    module_methods};
 
 PyMODINIT_FUNC PyInit__audio(void)
 {
-    if (PyType_Ready(&RingType) < 0 || PyType_Ready(&StreamType) < 0)
+    if (PyType_Ready(&RingType) < 0 || PyType_Ready(&StreamType) < 0 || PyType_Ready(&JackStreamType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&audio_module);
     if (m == NULL)
@@ -735,8 +1196,10 @@ PyMODINIT_FUNC PyInit__audio(void)
     AudioError = PyErr_NewException("synth._audio.AudioError", PyExc_RuntimeError, NULL);
     Py_INCREF(&RingType);
     Py_INCREF(&StreamType);
+    Py_INCREF(&JackStreamType);
     if (PyModule_AddObject(m, "Ring", (PyObject *)&RingType) < 0 ||
         PyModule_AddObject(m, "Stream", (PyObject *)&StreamType) < 0 ||
+        PyModule_AddObject(m, "JackStream", (PyObject *)&JackStreamType) < 0 ||
         PyModule_AddObject(m, "AudioError", AudioError) < 0 ||
         PyModule_AddIntConstant(m, "TIMING_SLOTS", TIMING_SLOTS) < 0) {
         Py_DECREF(m);

@@ -74,6 +74,21 @@ SOUND_OFF = 120  # CC120, All Sound Off: cards fade out over card.STEAL_FADE_S
 PORTAUDIO_APT = "sudo apt-get install libportaudio2"
 LIVE_PIP = "pip install 'liquidsky[live]'"
 
+# liquidsky's own JACK client (synth/_audio.c): libjack is opened at run time, as PortAudio is.
+JACK_LIBRARY = "libjack.so.0"
+JACK_APT = "sudo apt-get install libjack-jackd2-0"
+JACK_HOSTAPI = "JACK Audio Connection Kit"  # PortAudio's name for its JACK host API
+JACK_CLIENT_NAME = "liquidsky"
+# The JACK server to play to: the one the live tests name (tests/synth/jack_tools.py), else libjack's own
+# JACK_DEFAULT_SERVER, else the server named "default".
+JACK_SERVER_ENVS = ("LIQUIDSKY_JACK_SERVER", "JACK_DEFAULT_SERVER")
+
+# The audio paths of play and live (--audio): "jack" is liquidsky's own JACK client, "portaudio"
+# PortAudio's output (through whatever host API the device is on: ALSA, PulseAudio, JACK, CoreAudio),
+# "auto" the JACK client when the output chosen is PortAudio's JACK device, else PortAudio.
+AUDIO_PATHS = ("auto", "jack", "portaudio")
+DEFAULT_AUDIO = "auto"
+
 
 # Live messages handled at the start of one block, at most: a burst (a flood from a faulty device or
 # a program, thousands at once) is spread over the next blocks instead of holding up one block for
@@ -111,8 +126,24 @@ def rescan_devices(sd) -> None:
     terminate = getattr(sd, "_terminate", None)
     initialize = getattr(sd, "_initialize", None)
     if terminate is not None and initialize is not None:
-        terminate()
+        if getattr(sd, "_initialized", 1) > 0:
+            terminate()
         initialize()
+
+
+def release_portaudio(sd) -> None:
+    """Let PortAudio go (sounddevice initialises it on import, to list the devices).
+
+    On JACK, PortAudio keeps a client of its own in the server's graph from then on, whose thread the
+    server waits for every period even with no stream open: when liquidsky's own JACK client plays,
+    that is one client more that can come late. rescan_devices brings PortAudio back.
+    """
+    terminate = getattr(sd, "_terminate", None)
+    if terminate is None:
+        return
+    with contextlib.suppress(Exception):
+        while getattr(sd, "_initialized", 0) > 0:
+            terminate()
 
 
 @dataclass(frozen=True)
@@ -265,6 +296,119 @@ class SoundCard:
             return audio.Stream(ring.c, self.library(), int(device), float(rate_hz), float(latency))
         except audio.AudioError as e:
             raise LiveError(str(e)) from None
+
+
+def jack_server_name() -> str | None:
+    """The JACK server named by the environment (JACK_SERVER_ENVS), or None for libjack's default."""
+    for env in JACK_SERVER_ENVS:
+        name = os.environ.get(env)
+        if name:
+            return name
+    return None
+
+
+class JackCard:
+    """liquidsky's own JACK client (synth/_audio.c): two output ports, left and right, fed from the
+    ring by a process callback in C, connected to the server's playback ports unless `connect` is
+    False. It plays at the server's rate and period; `device` in open_stream is not used.
+    """
+
+    def __init__(self, server: str | None = None, *, connect: bool = True, client_name: str = JACK_CLIENT_NAME,
+                 library: str | None = None) -> None:
+        self.server = server if server is not None else jack_server_name()
+        self.connect = connect
+        self.client_name = client_name
+        self.library = library or JACK_LIBRARY
+        self.rate_hz: int | None = None
+        self.buffer_frames: int | None = None
+
+    @property
+    def server_label(self) -> str:
+        return self.server or "default"
+
+    def device(self) -> OutputDevice:
+        """The JACK server as an output, for the messages play and live print."""
+        return OutputDevice(-1, f"JACK server '{self.server_label}'", "JACK, liquidsky's own client", 2,
+                            self.rate_hz or 0, False)
+
+    def _load(self, command: str):
+        audio = _ring_module()
+        import ctypes
+
+        try:
+            ctypes.CDLL(self.library)
+        except OSError:
+            raise LiveError(f"{command} needs the JACK library ({self.library}): {JACK_APT}") from None
+        return audio
+
+    def _error(self, e: Exception) -> LiveError:
+        text = str(e)
+        if text.startswith("no JACK server"):
+            text += ": start one (jackd -d alsa, or jackd -d dummy without a sound card)"
+        return LiveError(text)
+
+    def server_info(self, command: str = "play") -> tuple[int, int]:
+        """(rate in Hz, period in frames) of the server; a LiveError in one line without libjack or server."""
+        audio = self._load(command)
+        try:
+            rate_hz, buffer_frames = audio.jack_server_info(self.library, self.server)
+        except audio.AudioError as e:
+            raise self._error(e) from None
+        self.rate_hz, self.buffer_frames = int(rate_hz), int(buffer_frames)
+        return self.rate_hz, self.buffer_frames
+
+    def check_rate(self, rate_hz: int) -> None:
+        if self.rate_hz is not None and int(rate_hz) != self.rate_hz:
+            raise LiveError(f"the JACK server '{self.server_label}' plays at {self.rate_hz} Hz, not {int(rate_hz)} Hz "
+                            "(a JACK server plays only at its own rate: leave out --rate)")
+
+    def open_stream(self, ring: BlockRing, device: int | None, rate_hz: int, latency: str | float):
+        audio = self._load("play")
+        try:
+            stream = audio.JackStream(ring.c, self.library, self.client_name, self.server, self.connect)
+        except audio.AudioError as e:
+            raise self._error(e) from None
+        self.rate_hz, self.buffer_frames = stream.rate_hz, stream.buffer_frames
+        try:
+            self.check_rate(rate_hz)
+        except LiveError:
+            stream.close()
+            raise
+        return stream
+
+
+def open_output(command: str, device: str | int | None = None, rate_hz: int | None = None,
+                audio: str = DEFAULT_AUDIO):
+    """(card, the OutputDevice, the rate to render at) for play and live, failing in one line.
+
+    `audio` is one of AUDIO_PATHS. "jack" needs libjack and a running server, not PortAudio, and
+    plays at the server's rate. "portaudio" and "auto" choose the device through sounddevice; "auto"
+    then plays PortAudio's JACK device through liquidsky's own JACK client, and lets PortAudio go.
+    """
+    if audio not in AUDIO_PATHS:
+        raise LiveError(f"no audio path {audio!r} (one of: {', '.join(AUDIO_PATHS)})")
+    if audio == "jack":
+        if device not in (None, ""):
+            raise LiveError("--device chooses a PortAudio output; with --audio jack the JACK server is the output")
+        card = JackCard()
+        server_rate, _ = card.server_info(command)
+        if rate_hz:
+            card.check_rate(rate_hz)
+        return card, card.device(), server_rate
+    sd = import_sounddevice(command)
+    chosen = choose_output(sd, device)
+    if audio == "auto" and chosen.hostapi == JACK_HOSTAPI:
+        card = JackCard()
+        try:
+            server_rate, _ = card.server_info(command)
+        except LiveError:
+            pass  # PortAudio reaches the server where liquidsky's own client does not: play through it
+        else:
+            if rate_hz:
+                card.check_rate(rate_hz)
+            release_portaudio(sd)
+            return card, card.device(), server_rate
+    return SoundCard(sd), chosen, rate_hz or chosen.default_rate_hz
 
 
 # --- between threads ------------------------------------------------------------------------------

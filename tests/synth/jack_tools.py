@@ -62,6 +62,38 @@ def _start_jackd(server: str) -> subprocess.Popen:
     unavailable(f"jackd -d dummy did not answer within {START_TIMEOUT_S:g} s")
 
 
+@contextlib.contextmanager
+def private_jack_server(tag: str):
+    """A dummy-driver JACK server of this test's own (its name), stopped after (a test may stop it sooner)."""
+    if shutil.which("jackd") is None:
+        unavailable("no jackd to start a JACK server with (apt-get install jackd2)")
+    name = f"liquidsky-{tag}-{os.getpid()}"
+    proc = _start_jackd(name)
+    try:
+        yield name, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def jack_connections(server: str, port: str) -> list[str]:
+    """The ports connected to `port` on that server (jack_lsp -c)."""
+    env = dict(os.environ, JACK_NO_START_SERVER="1", JACK_DEFAULT_SERVER=server)
+    lines = subprocess.run(["jack_lsp", "-c", port], env=env, capture_output=True, text=True, timeout=10).stdout
+    return [line.strip() for line in lines.splitlines()[1:] if line.startswith((" ", "\t"))]
+
+
+def jack_port_names(server: str) -> list[str]:
+    """Every port of that server (jack_lsp)."""
+    env = dict(os.environ, JACK_NO_START_SERVER="1", JACK_DEFAULT_SERVER=server)
+    return subprocess.run(["jack_lsp"], env=env, capture_output=True, text=True, timeout=10).stdout.split()
+
+
 class _Server:
     """The server this test process uses, shared by the test modules (each imports the fixture)."""
 

@@ -10,7 +10,7 @@ import mido
 import numpy as np
 import pytest
 import soundfile as sf
-from jack_tools import JACK_RATE_HZ, jack_device, jack_server, sd_jack  # noqa: F401  (fixtures)
+from jack_tools import JACK_PERIOD_FRAMES, JACK_RATE_HZ, jack_device, jack_server, sd_jack  # noqa: F401  (fixtures)
 
 from synth import live
 from synth.engine import Engine
@@ -369,23 +369,32 @@ def test_a_live_message_whose_frame_was_rendered_lands_at_the_next_block_start_a
     assert feed.n_late == 1
 
 
+class FakeSd:
+    """sounddevice as it shows an ALSA card and PortAudio's JACK device (the default output)."""
+
+    class default:
+        device = (-1, 1)
+
+    _initialized = 1
+
+    @staticmethod
+    def query_hostapis():
+        return ({"name": "ALSA"}, {"name": "JACK Audio Connection Kit"})
+
+    @staticmethod
+    def query_devices():
+        return [
+            {"name": "mic", "hostapi": 0, "max_output_channels": 0, "default_samplerate": 44100.0},
+            {"name": "system", "hostapi": 1, "max_output_channels": 2, "default_samplerate": 48000.0},
+            {"name": "hdmi", "hostapi": 0, "max_output_channels": 8, "default_samplerate": 44100.0},
+        ]
+
+    @classmethod
+    def _terminate(cls):
+        cls._initialized -= 1
+
+
 def test_choose_output_by_number_or_name_and_errors_in_one_line():
-    class FakeSd:
-        class default:
-            device = (-1, 1)
-
-        @staticmethod
-        def query_hostapis():
-            return ({"name": "ALSA"}, {"name": "JACK Audio Connection Kit"})
-
-        @staticmethod
-        def query_devices():
-            return [
-                {"name": "mic", "hostapi": 0, "max_output_channels": 0, "default_samplerate": 44100.0},
-                {"name": "system", "hostapi": 1, "max_output_channels": 2, "default_samplerate": 48000.0},
-                {"name": "hdmi", "hostapi": 0, "max_output_channels": 8, "default_samplerate": 44100.0},
-            ]
-
     assert live.choose_output(FakeSd, None).name == "system"
     assert live.choose_output(FakeSd, "2").name == "hdmi"
     assert live.choose_output(FakeSd, "JACK").index == 1
@@ -401,6 +410,69 @@ def test_choose_output_by_number_or_name_and_errors_in_one_line():
 
     with pytest.raises(live.LiveError, match="no audio output device found: start a JACK server"):
         live.choose_output(NoDevices, None)
+
+
+@pytest.fixture
+def fake_sd(monkeypatch):
+    """FakeSd as the sounddevice play and live find, PortAudio initialised once."""
+    monkeypatch.setattr(FakeSd, "_initialized", 1)
+    monkeypatch.setattr(live, "import_sounddevice", lambda command: FakeSd)
+    return FakeSd
+
+
+def _jack_server_at(monkeypatch, rate_hz: int | None) -> None:
+    """The JACK server liquidsky's own client finds: one at rate_hz, or none (None)."""
+    def server_info(self, command="play"):
+        if rate_hz is None:
+            raise live.LiveError("no JACK server named 'default' is running")
+        self.rate_hz, self.buffer_frames = rate_hz, 256
+        return rate_hz, 256
+
+    monkeypatch.setattr(live.JackCard, "server_info", server_info)
+
+
+def test_portaudios_jack_device_is_played_through_liquidskys_own_jack_client(fake_sd, monkeypatch):
+    _jack_server_at(monkeypatch, 48000)
+    card, device, rate_hz = live.open_output("play", None, None, "auto")
+    assert isinstance(card, live.JackCard) and rate_hz == 48000
+    assert device.hostapi == "JACK, liquidsky's own client"
+    assert fake_sd._initialized == 0  # PortAudio let go of the server: its client is not in the graph
+
+
+def test_another_device_or_audio_portaudio_stays_with_portaudio(fake_sd, monkeypatch):
+    _jack_server_at(monkeypatch, 48000)
+    card, device, rate_hz = live.open_output("play", "hdmi", None, "auto")
+    assert isinstance(card, live.SoundCard) and (device.name, rate_hz) == ("hdmi", 44100)
+    card, device, rate_hz = live.open_output("play", None, None, "portaudio")
+    assert isinstance(card, live.SoundCard) and (device.name, rate_hz) == ("system", 48000)
+    assert fake_sd._initialized == 1
+
+
+def test_portaudios_jack_device_stays_with_portaudio_where_liquidskys_client_cannot_reach_the_server(
+        fake_sd, monkeypatch):
+    _jack_server_at(monkeypatch, None)
+    card, device, _ = live.open_output("play", None, None, "auto")
+    assert isinstance(card, live.SoundCard) and device.name == "system"
+
+
+def test_audio_jack_plays_at_the_servers_rate_and_refuses_another(monkeypatch):
+    _jack_server_at(monkeypatch, 44100)
+    monkeypatch.setattr(live, "import_sounddevice", lambda command: pytest.fail("PortAudio was asked for"))
+    card, _, rate_hz = live.open_output("play", None, None, "jack")
+    assert isinstance(card, live.JackCard) and rate_hz == 44100
+    with pytest.raises(live.LiveError, match="plays at 44100 Hz, not 48000 Hz"):
+        live.open_output("play", None, 48000, "jack")
+
+
+def test_the_jack_server_is_the_one_the_environment_names(monkeypatch):
+    monkeypatch.delenv("LIQUIDSKY_JACK_SERVER", raising=False)
+    monkeypatch.delenv("JACK_DEFAULT_SERVER", raising=False)
+    assert live.JackCard().server is None and live.JackCard().server_label == "default"
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "studio")
+    assert live.JackCard().server == "studio"
+    monkeypatch.setenv("LIQUIDSKY_JACK_SERVER", "ci")
+    assert live.JackCard().server == "ci"
+    assert live.JackCard(server="mine").server == "mine"
 
 
 class _FakeCard:
@@ -759,3 +831,172 @@ def test_a_device_that_cannot_be_opened_any_more_is_one_line(monkeypatch, tmp_pa
     assert capsys.readouterr().err.strip() == (
         "liquidsky: error: Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
     assert os.listdir(tmp_path) == []  # nothing was played, so nothing is recorded
+
+
+# --- liquidsky's own JACK client ------------------------------------------------------------------------
+
+
+def _wait_for(condition, what: str, timeout_s: float = 20.0) -> None:
+    """Poll until condition() holds; a generous deadline only keeps a broken run from hanging."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout_s:g} s for {what}"
+        time.sleep(0.002)
+
+
+def _ramp_ring(n_blocks: int) -> tuple[live.BlockRing, np.ndarray]:
+    """A ring whose frames count up on the left and down on the right: each frame says where it belongs."""
+    ring = live.BlockRing(n_blocks, BLOCK)
+    left = ((np.arange(n_blocks * BLOCK) + 1) * 2.0**-15).astype(np.float32)
+    ring.blocks[:, :, 0] = left.reshape(n_blocks, BLOCK)
+    ring.blocks[:, :, 1] = -left.reshape(n_blocks, BLOCK)
+    return ring, left
+
+
+def test_the_jack_client_reports_the_servers_rate_and_period(jack_server):  # noqa: F811
+    card = live.JackCard()
+    assert card.server == jack_server
+    assert card.server_info() == (JACK_RATE_HZ, JACK_PERIOD_FRAMES)
+    stream = card.open_stream(live.BlockRing(2, BLOCK), None, JACK_RATE_HZ, "low")
+    try:
+        assert (stream.rate_hz, stream.buffer_frames) == (JACK_RATE_HZ, JACK_PERIOD_FRAMES)
+        assert stream.latency > 0
+        assert len(stream.targets) >= 2 and all(t.startswith("system:playback_") for t in stream.targets)
+    finally:
+        stream.close()
+
+
+def test_the_jack_client_plays_every_frame_of_the_ring_in_order_on_left_and_right(jack_server, tmp_path):  # noqa: F811
+    import shutil
+    import subprocess
+
+    from jack_tools import jack_connections, unavailable
+
+    if shutil.which("jack_rec") is None:
+        unavailable("no jack_rec to capture the client's ports with (apt-get install jackd2)")
+    n_blocks = 64
+    ring, left = _ramp_ring(n_blocks)
+    card = live.JackCard(connect=False)
+    card.server_info()
+    stream = card.open_stream(ring, None, JACK_RATE_HZ, "low")
+    path = tmp_path / "captured.wav"
+    try:
+        stream.start()
+        # jack_rec (jackd2's recorder) connects to our two ports and writes what reaches it, as 32-bit PCM.
+        recorder = subprocess.Popen(["jack_rec", "-f", str(path), "-d", "3", "-b", "32", *stream.ports],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(lambda: all(jack_connections(jack_server, p) for p in stream.ports), "jack_rec to connect")
+        for _ in range(n_blocks):
+            ring.publish()
+        ring.finish()
+        _wait_for(lambda: ring.c.drained, "the ring to drain")
+        assert recorder.wait(timeout=30) == 0
+    finally:
+        stream.close()
+    assert ring.c.frames_played == n_blocks * BLOCK
+    captured, rate = sf.read(path, dtype="float32")
+    assert rate == JACK_RATE_HZ
+    sounding = np.flatnonzero(captured[:, 0])
+    assert sounding.size == n_blocks * BLOCK  # every frame once: none lost, none twice
+    heard = captured[sounding[0]: sounding[0] + n_blocks * BLOCK]
+    np.testing.assert_array_equal(heard[:, 0], left)
+    np.testing.assert_array_equal(heard[:, 1], -left)
+
+
+def test_the_jack_client_plays_silence_and_counts_an_underrun_while_the_ring_is_empty(jack_server):  # noqa: F811
+    ring = live.BlockRing(4, BLOCK)
+    card = live.JackCard(connect=False)
+    stream = card.open_stream(ring, None, JACK_RATE_HZ, "low")
+    try:
+        stream.start()
+        _wait_for(lambda: ring.c.n_callbacks >= 10, "ten callbacks")
+        ring.blocks[0] = 0.5
+        ring.publish()
+        _wait_for(lambda: ring.n_read == 1, "the block to be played")
+        ring.finish()
+        _wait_for(lambda: ring.c.drained, "the end")
+        stream.stop()
+        n_calls = ring.c.n_callbacks
+    finally:
+        stream.close()
+    assert ring.c.frames_played == BLOCK
+    assert ring.c.frames_out == n_calls * JACK_PERIOD_FRAMES
+    # Every callback before the block came was empty, and the one that drained it after the end is not.
+    assert ring.c.empty_blocks >= 10
+    assert ring.c.empty_blocks <= n_calls - 1
+    assert ring.c.block_first_sample(0) == 0.5
+
+
+def test_stopping_the_jack_client_while_its_callback_runs_leaves_the_ring_whole(jack_server):  # noqa: F811
+    ring = live.BlockRing(8, BLOCK)
+    stop = threading.Event()
+    published = [0]
+
+    def produce() -> None:  # each block's frames hold its number
+        while not stop.is_set():
+            if ring.n_free:
+                ring.next_free()[:] = published[0]
+                ring.publish()
+                published[0] += 1
+            else:
+                time.sleep(0.0005)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    card = live.JackCard(connect=False)
+    counts = []
+    try:
+        for _ in range(5):  # start and close a client five times while the producer keeps the ring full
+            stream = card.open_stream(ring, None, JACK_RATE_HZ, "low")
+            stream.start()
+            before = ring.c.n_callbacks
+            _wait_for(lambda before=before: ring.c.n_callbacks >= before + 20, "twenty callbacks")
+            stream.close()
+            assert not stream.active
+            counts.append(ring.c.n_callbacks)
+            stream.close()  # a second close does nothing
+    finally:
+        stop.set()
+        producer.join()
+    n_read = ring.n_read
+    # No callback ran after a close returned; each gave the server a whole period; every block went
+    # out whole (the period is one block) and in order.
+    assert counts[-1] == ring.c.n_callbacks >= 5 * 20
+    assert ring.c.frames_out == ring.c.n_callbacks * JACK_PERIOD_FRAMES
+    assert ring.c.frames_played == n_read * BLOCK > 0
+    assert [ring.c.block_first_sample(k) for k in range(n_read)] == [float(k) for k in range(n_read)]
+
+
+def test_the_jack_client_refuses_a_rate_other_than_the_servers_and_leaves_no_client(jack_server):  # noqa: F811
+    from jack_tools import jack_port_names
+
+    card = live.JackCard()
+    with pytest.raises(live.LiveError, match=f"plays at {JACK_RATE_HZ} Hz, not 44100 Hz"):
+        card.open_stream(live.BlockRing(2, BLOCK), None, 44100, "low")
+    assert not [p for p in jack_port_names(jack_server) if p.startswith("liquidsky:")]
+
+
+def test_a_jack_server_that_cannot_be_reached_is_one_line():
+    card = live.JackCard(server=f"liquidsky-none-{os.getpid()}")
+    with pytest.raises(live.LiveError) as caught:
+        card.server_info("play")
+    assert str(caught.value) == (f"no JACK server named '{card.server}' is running: start one (jackd -d alsa, or "
+                                 "jackd -d dummy without a sound card)")
+
+
+def test_playing_through_the_jack_client_records_the_offline_render(jack_server, tmp_path):  # noqa: F811
+    midi = _tune()
+    path = tmp_path / "played.wav"
+    statuses = []
+    with AudioFileWriter(path, RATE_HZ, 2) as recorder:
+        player = _file_player(midi, recorder=recorder)
+        report = player.run(live.JackCard(), None, on_status=statuses.append, status_interval_s=0.05)
+    reference = render_to_array(midi, rate_hz=RATE_HZ)
+    recorded, _ = sf.read(path, dtype="float32")
+    assert recorded.shape == reference.shape
+    assert np.max(np.abs(recorded - reference)) <= LSB_16
+    assert report.n_frames_played == -(-reference.shape[0] // BLOCK) * BLOCK
+    assert report.interrupted is None
+    assert report.output_latency_s > 0
+    assert statuses and statuses[-1].played_s == pytest.approx(report.played_s)
+

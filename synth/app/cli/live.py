@@ -46,6 +46,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         parser.add_argument("--device", metavar="ID",
                             help="the audio output: its number or part of its name from 'liquidsky devices' "
                                  "(default: the system's default output)")
+        parser.add_argument("--audio", choices=("auto", "jack", "portaudio"), type=str.lower, default="auto",
+                            help="the audio path: jack is liquidsky's own JACK client (needs libjack and a running "
+                                 "JACK server, not PortAudio), portaudio is PortAudio's output on any device, auto "
+                                 "(the default) is the JACK client when the output chosen is PortAudio's JACK "
+                                 "device, else PortAudio")
         parser.add_argument("--blocksize", metavar="FRAMES", type=int_in(BLOCK_MIN, BLOCK_MAX), default=256,
                             help="frames per audio block, the unit of rendering and of latency "
                                  f"({BLOCK_MIN}-{BLOCK_MAX}, default 256: 5.3 ms at 48 kHz)")
@@ -70,7 +75,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
             "Play a MIDI file through the sound card as the CMI's channel cards would, with a status "
             "line (time, voices in use, underruns). Ctrl-C stops at once; a recording made with "
             "--record is then closed as a complete file. Needs PortAudio (sudo apt-get install "
-            "libportaudio2) and the sounddevice package (pip install 'liquidsky[live]')."
+            "libportaudio2) and the sounddevice package (pip install 'liquidsky[live]'); with --audio jack, "
+            "the JACK library (sudo apt-get install libjack-jackd2-0) and a running JACK server instead."
         ),
     )
     play.add_argument("source", metavar="SOURCE",
@@ -133,11 +139,8 @@ def _voice_set(args: argparse.Namespace):
 
 
 def _open_output(command: str, args: argparse.Namespace):
-    """(sounddevice, the device, the rate): fails first, in one line, when PortAudio is missing."""
-    sd = live.import_sounddevice(command)
-    device = live.choose_output(sd, args.device)
-    rate_hz = args.rate or device.default_rate_hz
-    return sd, device, rate_hz
+    """(the card, the device, the rate): fails first, in one line, when a library or the server is missing."""
+    return live.open_output(command, args.device, args.rate, args.audio)
 
 
 def _engine_factory(args: argparse.Namespace, rate_hz: int):
@@ -321,6 +324,15 @@ def _cmd_devices(args: argparse.Namespace) -> int:
             default = "  (default)" if dev.is_default else ""
             print(f"  {dev.index:>2}  {dev.name} [{dev.hostapi}], {dev.n_channels} channels, "
                   f"{dev.default_rate_hz} Hz{default}")
+    jack = live.JackCard()
+    try:
+        rate_hz, period_frames = jack.server_info("play --audio jack")
+    except live.LiveError as e:
+        print(f"JACK: {e}")
+    else:
+        print(f"JACK server '{jack.server_label}': {rate_hz} Hz, {period_frames}-frame periods; play and live "
+              "play to it through liquidsky's own JACK client (--audio jack, and the default for PortAudio's "
+              "JACK device)")
 
     try:
         rtmidi = midiin.import_rtmidi("live")
