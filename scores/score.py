@@ -12,7 +12,7 @@ import mido
 
 from scores.theory import TheoryError, best_key, key_name, parse_key_name, pitch_class_weights
 from scores.theory import pitch_name as pitch_name  # re-exported: scores.score has always named keys
-from synth.midi import CC, DRUM_CHANNEL
+from synth.midi import CC, DRUM_CHANNEL, ENDS_ALL_NOTES, is_note_off, is_note_on
 from synth.midifile import decode_division, track_from_events
 
 # 480 ticks per quarter note: divisible by 2, 3, 4, 5, 6, 8, 10, 12, 16 and 32, so triplets, quintuplets and
@@ -466,14 +466,20 @@ def from_midi(midi: mido.MidiFile, title: str = "") -> Score:
                 bends[ch] = msg.pitch  # a bend set before the part's first note is a fixed detune
             elif msg.type == "control_change":
                 controls.append((t, order, number, ch, "control", msg.control, msg.value))
+                if msg.control in ENDS_ALL_NOTES:  # every key of the channel up, as the engine hears it
+                    for (key_ch, pitch), started in sounding.items():
+                        if key_ch == ch:
+                            for start, velocity in started:
+                                notes_by_voice[number, ch].append((start, max(t - start, 1), pitch, velocity))
+                            started.clear()
             elif msg.type == "pitchwheel":
                 controls.append((t, order, number, ch, "pitchwheel", 0, msg.pitch))
             elif msg.type == "aftertouch":
                 controls.append((t, order, number, ch, "aftertouch", 0, msg.value))
-            elif msg.type == "note_on" and msg.velocity > 0:
+            elif is_note_on(msg):
                 sounding[ch, msg.note].append((t, msg.velocity))
                 struck.add(ch)
-            elif msg.type in ("note_on", "note_off"):
+            elif is_note_off(msg):
                 started = sounding[ch, msg.note]
                 if started:
                     start, velocity = started.pop(0)  # the oldest instance of the key ends first

@@ -195,3 +195,18 @@ def test_tick_at_inverts_seconds():
     score = two_part_score()
     for tick in (0, 3 * Q, 6 * Q, 9 * Q + 17):
         assert score.tick_at(score.seconds(tick)) == tick
+
+
+def test_all_notes_off_ends_the_channels_sounding_notes_where_it_comes_and_is_kept():
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.Message("note_on", channel=0, note=60, velocity=90, time=0))
+    track.append(mido.Message("note_on", channel=1, note=64, velocity=90, time=0))
+    track.append(mido.Message("control_change", channel=0, control=123, value=0, time=480))
+    track.append(mido.Message("note_off", channel=1, note=64, time=480))
+    track.append(mido.Message("note_off", channel=0, note=60, time=0))
+    score = from_midi(midi)
+    lengths = {n.pitch: n.duration for n in score.notes}
+    assert lengths == {60: 480, 64: 960}
+    assert [(c.tick, c.number) for c in score.controls if c.kind == "control"] == [(480, 123)]
