@@ -5,6 +5,11 @@
  * extension module only so that `pip install .` builds it like any other; the arrays arrive through
  * the buffer protocol (no numpy headers needed) and the work runs with the GIL released.
  *
+ * Per tick the steps are small inline functions, one rule of the card each: envelope_clocks (the
+ * timer and the 7497 rate multiplier), dac_latch, then at a wrap of the address counter's low bits
+ * segment_end (Mode 1 stepping, loops, the end of the RAM) and envelope_turns; per frame, ladder (the
+ * 4-pole filter, one definition for the one-slot and the four-slot paths) and ramp.
+ *
  * Each slot renders into rows of its own (held staircase, then filtered left/right/stem signals);
  * the rows are summed into the outputs in slot order afterwards, so the result does not depend on
  * how many threads rendered the slots (a helper thread may take some, see render_shared).
@@ -116,6 +121,115 @@ static void reset_slot(int64_t *st, double *fs, double *carry_row, float *carry_
 #define LQS_INLINE static inline
 #endif
 
+/* The envelope generator's registers while a slot's ticks run (read from its state row and written
+ * back after the call). */
+typedef struct {
+    int64_t level;     /* the 8-bit counter, 0..255 */
+    int64_t dir;       /* +1 attack, -1 decay or release, 0 stopped */
+    int64_t next;      /* fixed-point host time of the timer's next clock */
+    int64_t period;    /* fixed-point host frames per timer clock, for the current phase */
+    int64_t rate_acc;  /* the 7497 rate multiplier's accumulator */
+    int exponential;   /* through the 7497 rate multiplier */
+    int read_after;    /* the multiplier's M from the level the step leads to, not the level before it */
+} Envelope;
+
+/* Step 1 of a tick: the envelope timer clocks that fell before tick time t. On the linear curve each
+ * clock moves the counter one step; on the exponential curve the 7497 passes M of every 64 clocks, M
+ * from the level's top four bits (mirrored when attacking). The phase stops at its target. */
+LQS_INLINE void envelope_clocks(Envelope *e, int64_t *st, int64_t t)
+{
+    if (e->dir == 0)
+        return;
+    while (e->next <= t) {
+        e->next += e->period;
+        if (e->exponential) {
+            const int64_t read = e->read_after ? e->level + e->dir : e->level;
+            const int64_t lvl = e->dir < 0 ? read : 255 - read;
+            e->rate_acc += 4 * (lvl >> 4) + 3;
+            if (e->rate_acc < RATE_MULTIPLIER_CLOCKS)
+                continue;
+            e->rate_acc -= RATE_MULTIPLIER_CLOCKS;
+        }
+        e->level += e->dir;
+        if (e->level == st[I_ENV_TARGET]) {
+            e->dir = 0;
+            return;
+        }
+    }
+}
+
+/* Step 2: the DAC latches the sample at the address, scaled by the envelope and the volume latch
+ * (the two multiplying DACs after it). */
+LQS_INLINE double dac_latch(const float *restrict level_ram, int64_t addr, const Envelope *e, double volume_scale)
+{
+    return (double)level_ram[addr] * ((double)e->level * volume_scale);
+}
+
+/* Step 3a, at a wrap of the address counter's low 7 bits: the segment logic. Mode 1 steps to the next
+ * segment (or loops) once per elapsed segment timer period, else repeats the segment just played;
+ * Mode 4 plays on, loops at the loop end, and stops at the end of the RAM. Returns the new address;
+ * *ended is set when the voice has run off its last segment. */
+LQS_INLINE int64_t segment_end(int64_t *st, int64_t addr, int64_t t, int *ended)
+{
+    const int64_t seg = (addr >> 7) - 1; /* the segment just finished */
+    const int looping = st[I_LOOP_START] >= 0 && seg == st[I_LOOP_END];
+    if (st[I_MODE] != 1) {
+        if (looping)
+            return st[I_LOOP_START] * SEGMENT_SAMPLES;
+        if (addr >= WAVE_RAM_SAMPLES)
+            *ended = 1;
+        return addr;
+    }
+    while (st[I_SEG_NEXT] <= t) {
+        st[I_SEG_NEXT] += st[I_SEG_PERIOD];
+        st[I_SEG_PENDING] += 1;
+    }
+    int64_t nxt = seg;
+    if (st[I_SEG_PENDING] > 0) {
+        st[I_SEG_PENDING] -= 1;
+        if (looping) {
+            nxt = st[I_LOOP_START];
+        } else {
+            nxt = seg + 1;
+            if (nxt >= MODE1_SEGMENTS)
+                *ended = 1;
+        }
+    }
+    return nxt * SEGMENT_SAMPLES;
+}
+
+/* A new envelope phase from tick time t: toward target, clocked every period. */
+LQS_INLINE void envelope_phase(Envelope *e, int64_t *st, int64_t stage, int64_t dir, int64_t target,
+                               int64_t period, int64_t t)
+{
+    st[I_ENV_STAGE] = stage;
+    st[I_ENV_TARGET] = target;
+    e->dir = dir;
+    e->period = period;
+    e->next = t + period;
+    e->rate_acc = 0;
+}
+
+/* Step 3b, at the same wrap: the envelope's reloads and turns take effect. A released key turns it to
+ * its release (DAMPING); an attack that has reached the top decays to the sustain level, or holds
+ * there. Sets *ended when the release has reached zero. */
+LQS_INLINE void envelope_turns(Envelope *e, int64_t *st, int64_t t, int *ended)
+{
+    const int64_t stage = st[I_ENV_STAGE];
+    if (st[I_PENDING_RELEASE] == 1 && stage != 3) {
+        envelope_phase(e, st, 3, -1, 0, st[I_PERIOD_RELEASE], t);
+        if (e->level == 0)
+            e->dir = 0;
+    } else if (stage == 0 && e->dir == 0) {
+        if (st[I_SUSTAIN] < e->level)
+            envelope_phase(e, st, 1, -1, st[I_SUSTAIN], st[I_PERIOD_DECAY], t);
+        else
+            st[I_ENV_STAGE] = 2;
+    }
+    if (st[I_ENV_STAGE] == 3 && e->level == 0 && e->dir == 0)
+        *ended = 1;
+}
+
 /* One slot for the job's frames, part 1: its staircase with band-limited steps into its row B of the
  * scratch (final for the call's frames) and the carry. */
 LQS_INLINE void slot_steps(const Job *job, int64_t s)
@@ -151,97 +265,23 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
         int64_t t = st[I_NEXT_TICK];
         const int64_t inc = st[I_TICK_INC];
         int64_t addr = st[I_ADDR];
-        int64_t env = st[I_ENV];
-        int64_t env_dir = st[I_ENV_DIR];
-        int64_t env_next = st[I_ENV_NEXT];
-        int64_t env_period = st[I_ENV_PERIOD];
-        int64_t rate_acc = st[I_RATE_ACC];
-        const int exponential = st[I_CURVE] >= 1;
-        const int64_t read_after = st[I_CURVE] == 2; /* M from the level the step leads to */
-        const int64_t mode = st[I_MODE];
+        Envelope env = {st[I_ENV], st[I_ENV_DIR], st[I_ENV_NEXT], st[I_ENV_PERIOD], st[I_RATE_ACC],
+                        st[I_CURVE] >= 1, st[I_CURVE] == 2};
         const double volume_scale = (double)st[I_VOLUME] / (255.0 * 255.0);
         const float *level_ram = job->ram + s * WAVE_RAM_SAMPLES;
         int ended = 0;
         while (t < tick_limit) {
-            /* 1. The envelope timer clocks that fell before this tick. */
-            if (env_dir != 0) {
-                while (env_next <= t) {
-                    env_next += env_period;
-                    if (exponential) {
-                        /* 7497 rate multiplier: M of every 64 clocks pass, M from the level's top
-                         * four bits (mirrored when attacking). */
-                        int64_t read = read_after ? env + env_dir : env;
-                        int64_t lvl = env_dir < 0 ? read : 255 - read;
-                        rate_acc += 4 * (lvl >> 4) + 3;
-                        if (rate_acc < RATE_MULTIPLIER_CLOCKS)
-                            continue;
-                        rate_acc -= RATE_MULTIPLIER_CLOCKS;
-                    }
-                    env += env_dir;
-                    if (env == st[I_ENV_TARGET]) {
-                        env_dir = 0;
-                        break;
-                    }
-                }
-            }
-            /* 2. The DAC latches the sample at this address. */
-            double new_value = (double)level_ram[addr] * ((double)env * volume_scale);
+            envelope_clocks(&env, st, t);
+            const double new_value = dac_latch(level_ram, addr, &env, volume_scale);
             set[step(res, job, t, value, new_value) - half] = new_value;
             value = new_value;
             t += inc;
-            /* 3. The address counter; segment logic acts when the low 7 bits wrap 127 -> 0. */
+            /* 3. The address counter; the segment logic and the envelope's turns act when its low 7
+             * bits wrap 127 -> 0. */
             addr += 1;
             if ((addr & (SEGMENT_SAMPLES - 1)) == 0) {
-                int64_t seg = (addr >> 7) - 1; /* the segment just finished */
-                if (mode == 1) {
-                    while (st[I_SEG_NEXT] <= t) {
-                        st[I_SEG_NEXT] += st[I_SEG_PERIOD];
-                        st[I_SEG_PENDING] += 1;
-                    }
-                    int64_t nxt = seg;
-                    if (st[I_SEG_PENDING] > 0) {
-                        st[I_SEG_PENDING] -= 1;
-                        if (st[I_LOOP_START] >= 0 && seg == st[I_LOOP_END]) {
-                            nxt = st[I_LOOP_START];
-                        } else {
-                            nxt = seg + 1;
-                            if (nxt >= MODE1_SEGMENTS)
-                                ended = 1;
-                        }
-                    }
-                    addr = nxt * SEGMENT_SAMPLES;
-                } else {
-                    if (st[I_LOOP_START] >= 0 && seg == st[I_LOOP_END])
-                        addr = st[I_LOOP_START] * SEGMENT_SAMPLES;
-                    else if (addr >= WAVE_RAM_SAMPLES)
-                        ended = 1;
-                }
-                /* Envelope reloads and turns take effect here. */
-                int64_t stage = st[I_ENV_STAGE];
-                if (st[I_PENDING_RELEASE] == 1 && stage != 3) {
-                    st[I_ENV_STAGE] = 3;
-                    env_dir = -1;
-                    st[I_ENV_TARGET] = 0;
-                    env_period = st[I_PERIOD_RELEASE];
-                    env_next = t + env_period;
-                    rate_acc = 0;
-                    if (env == 0)
-                        env_dir = 0;
-                } else if (stage == 0 && env_dir == 0) {
-                    /* The attack has reached the top: decay to the sustain level (or hold). */
-                    if (st[I_SUSTAIN] < env) {
-                        st[I_ENV_STAGE] = 1;
-                        env_dir = -1;
-                        st[I_ENV_TARGET] = st[I_SUSTAIN];
-                        env_period = st[I_PERIOD_DECAY];
-                        env_next = t + env_period;
-                        rate_acc = 0;
-                    } else {
-                        st[I_ENV_STAGE] = 2;
-                    }
-                }
-                if (st[I_ENV_STAGE] == 3 && env == 0 && env_dir == 0)
-                    ended = 1;
+                addr = segment_end(st, addr, t, &ended);
+                envelope_turns(&env, st, t, &ended);
                 if (ended)
                     break;
             }
@@ -254,11 +294,11 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
         }
         st[I_NEXT_TICK] = t;
         st[I_ADDR] = addr;
-        st[I_ENV] = env;
-        st[I_ENV_DIR] = env_dir;
-        st[I_ENV_NEXT] = env_next;
-        st[I_ENV_PERIOD] = env_period;
-        st[I_RATE_ACC] = rate_acc;
+        st[I_ENV] = env.level;
+        st[I_ENV_DIR] = env.dir;
+        st[I_ENV_NEXT] = env.next;
+        st[I_ENV_PERIOD] = env.period;
+        st[I_RATE_ACC] = env.rate_acc;
     }
     if (st[I_ACTIVE] == ENDING && st[I_NEXT_TICK] < tick_limit) {
         const int64_t idx = step(res, job, st[I_NEXT_TICK], value, 0.0);
@@ -285,6 +325,39 @@ LQS_INLINE void slot_steps(const Job *job, int64_t s)
     memcpy(carry, buf + n_frames, (size_t)(2 * half) * sizeof(double));
     memcpy(carry_res, res + n_frames, (size_t)(2 * half) * sizeof(float));
 }
+
+/* The analog low-pass after the DAC, one frame: four trapezoidal (TPT) one-poles in series, each
+ * v = (x - z) G, y = v + z, z' = y + v, with G = g / (1 + g) shared by the four (see
+ * card.filter_coefficient). The ladder and the parameter ramps are written once and made for two
+ * types: a double (one slot) and a vector of doubles (four slots at once, group_filter), so both
+ * paths do the very same arithmetic and give the same samples. */
+#define LQS_LADDER(name, T)                                                                           \
+    LQS_INLINE T name(T x, T g, T *z1, T *z2, T *z3, T *z4)                                           \
+    {                                                                                                 \
+        T v = (x - *z1) * g;                                                                          \
+        T y = v + *z1;                                                                                \
+        *z1 = y + v;                                                                                  \
+        v = (y - *z2) * g;                                                                            \
+        y = v + *z2;                                                                                  \
+        *z2 = y + v;                                                                                  \
+        v = (y - *z3) * g;                                                                            \
+        y = v + *z3;                                                                                  \
+        *z3 = y + v;                                                                                  \
+        v = (y - *z4) * g;                                                                            \
+        y = v + *z4;                                                                                  \
+        *z4 = y + v;                                                                                  \
+        return y;                                                                                     \
+    }
+
+/* A smoothed parameter's step toward its target: a one-pole ramp, `smooth` of the way per frame. */
+#define LQS_RAMP(name, T)                                                                             \
+    LQS_INLINE T name(T x, T target, T smooth)                                                        \
+    {                                                                                                 \
+        return x + (target - x) * smooth;                                                             \
+    }
+
+LQS_LADDER(ladder, double)
+LQS_RAMP(ramp, double)
 
 /* Part 2: the analog low-pass (four trapezoidal one-poles), the steal fade and the mixer gains, from row
  * B into the rows L, R, M. Returns the frames written (a draining slot may fall silent before the end). */
@@ -313,9 +386,8 @@ LQS_INLINE int64_t slot_filter(const Job *job, int64_t s)
     int silent = 0;
     /* A smoothed parameter that has reached its target (its next step rounds to nothing) stays there
      * for the whole call: such ramps are skipped, which changes no sample. */
-    const int g_moves = g + (g_tgt - g) * smooth != g;
-    const int gains_move = gl + (tl - gl) * smooth != gl || gr + (tr - gr) * smooth != gr ||
-                           gm + (tm - gm) * smooth != gm;
+    const int g_moves = ramp(g, g_tgt, smooth) != g;
+    const int gains_move = ramp(gl, tl, smooth) != gl || ramp(gr, tr, smooth) != gr || ramp(gm, tm, smooth) != gm;
     int64_t i;
     for (i = 0; i < n_frames; i++) {
         if (draining) {
@@ -330,20 +402,8 @@ LQS_INLINE int64_t slot_filter(const Job *job, int64_t s)
         double x = buf[i];
         if (filt) {
             if (g_moves)
-                g += (g_tgt - g) * smooth;
-            double v = (x - z1) * g;
-            double y = v + z1;
-            z1 = y + v;
-            v = (y - z2) * g;
-            y = v + z2;
-            z2 = y + v;
-            v = (y - z3) * g;
-            y = v + z3;
-            z3 = y + v;
-            v = (y - z4) * g;
-            y = v + z4;
-            z4 = y + v;
-            x = y;
+                g = ramp(g, g_tgt, smooth);
+            x = ladder(x, g, &z1, &z2, &z3, &z4);
         }
         if (fade_left >= 0) {
             /* The fade holds at full level while fade_left > fade_total: the engine starts it the
@@ -354,9 +414,9 @@ LQS_INLINE int64_t slot_filter(const Job *job, int64_t s)
                 fade_left -= 1;
         }
         if (gains_move) {
-            gl += (tl - gl) * smooth;
-            gr += (tr - gr) * smooth;
-            gm += (tm - gm) * smooth;
+            gl = ramp(gl, tl, smooth);
+            gr = ramp(gr, tr, smooth);
+            gm = ramp(gm, tm, smooth);
         }
         out_l[i] = x * gl;
         out_r[i] = x * gr;
@@ -387,6 +447,12 @@ static int simple_slot(const Job *job, int64_t s)
 #if defined(__GNUC__)
 #define LQS_LANES 4
 typedef double lanes_t __attribute__((vector_size(LQS_LANES * sizeof(double))));
+/* (always inlined: no call passes a vector across a function boundary, whatever the ABI says of them) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+LQS_LADDER(ladder_lanes, lanes_t)
+LQS_RAMP(ramp_lanes, lanes_t)
+#pragma GCC diagnostic pop
 
 /* Part 2 for up to four simple slots at once, one to a vector lane: the filter's chain of dependent
  * operations from one frame to the next is what limits one slot, and four chains share the time of
@@ -426,22 +492,11 @@ LQS_INLINE void group_filter(const Job *job, const int64_t *slots, int n)
         for (int l = 0; l < LQS_LANES; l++)
             x[l] = in[l][i];
         /* (a ramp at its target is a no-op here, as slot_filter skipping it) */
-        g += (g_tgt - g) * smooth;
-        lanes_t v = (x - z1) * g;
-        lanes_t y = v + z1;
-        z1 = y + v;
-        v = (y - z2) * g;
-        y = v + z2;
-        z2 = y + v;
-        v = (y - z3) * g;
-        y = v + z3;
-        z3 = y + v;
-        v = (y - z4) * g;
-        y = v + z4;
-        z4 = y + v;
-        gl += (tl - gl) * smooth;
-        gr += (tr - gr) * smooth;
-        gm += (tm - gm) * smooth;
+        g = ramp_lanes(g, g_tgt, smooth);
+        const lanes_t y = ladder_lanes(x, g, &z1, &z2, &z3, &z4);
+        gl = ramp_lanes(gl, tl, smooth);
+        gr = ramp_lanes(gr, tr, smooth);
+        gm = ramp_lanes(gm, tm, smooth);
         const lanes_t a = y * gl, b = y * gr, c = y * gm;
         for (int l = 0; l < LQS_LANES; l++) {
             out_l[l][i] = a[l];
