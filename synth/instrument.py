@@ -96,7 +96,7 @@ Sound = Voice | Instrument
 
 
 def load_instrument(path: str | os.PathLike, find_voice: Callable[[str, str], Voice]) -> Instrument:
-    """Read an instrument file; `find_voice(name, where)` resolves a voice name (synth.library.catalog).
+    """Read an instrument file; `find_voice(name, where)` resolves a voice name (synth.catalog).
 
     A `voice` ending in .cmv is a path relative to the file. Errors name the file and the field.
     """

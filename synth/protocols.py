@@ -19,7 +19,7 @@ Sound = Union["Voice", "Instrument"]
 
 
 class VoiceSource(Protocol):
-    """What each MIDI program and drum key plays (synth.gm.VoiceSet, synth.library.catalog's
+    """What each MIDI program and drum key plays (synth.gm.VoiceSet, synth.catalog's
     ChannelVoiceSet, the studio's voices)."""
 
     def melodic(self, program: int, channel: int | None = None) -> Sound:

@@ -89,7 +89,7 @@ def render(source: Any, *, rate_hz: int = 44100, model: str = "iix", n_voices: i
     """Render a whole piece in memory; returns Rendered(audio, rate_hz), audio float32 (n_frames, 2).
 
     `source` is a path, bytes, a mido.MidiFile, a pretty_midi.PrettyMIDI, the name of a built-in
-    piece or score, or a Page R song file. `voices` is a voice set (synth.library.catalog.voice_set;
+    piece or score, or a Page R song file. `voices` is a voice set (synth.catalog.voice_set;
     default the General MIDI set, with a song's register voices on their channels); `style`, `seed`
     and `tempo_scale` arrange the piece first, as the command line's --style does. For long pieces
     `stream` gives the same samples in blocks.

@@ -19,7 +19,7 @@ from typing import Any
 from synth.app import outputs
 from synth.app.sources import builtin_names, open_source, piece_voice_set
 from synth.errors import one_line, user_errors
-from synth.library.catalog import parse_channel_voice
+from synth.catalog import parse_channel_voice
 from synth.midifile import pack_events
 from synth.offline import render_to_file
 

@@ -53,7 +53,7 @@ from synth.app.limits import (
 )
 from synth.app.sources import builtin_names
 from synth.hardware import DEFAULT_PROFILE, PROFILES
-from synth.library.catalog import find_voice, parse_channel_voice, read_program_map
+from synth.catalog import find_voice, parse_channel_voice, read_program_map
 
 FORMATS = ("wav", "flac")
 CSV_LIST_SEPARATOR = ";"

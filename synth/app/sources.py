@@ -13,7 +13,7 @@ from scores import score_names
 from scores.arrange import arrange_midi, is_score, score_midi
 from scores.styles import get_style
 from synth.demo import demo_midi
-from synth.library.catalog import find_voice, read_program_map, voice_set
+from synth.catalog import find_voice, read_program_map, voice_set
 from synth.midifile import read_midi
 from synth.pager import load_song, song_channel_voices, song_to_midi
 from synth.pager.fileformat import field_line

@@ -12,7 +12,7 @@ from synth.app.cli.main import main
 from synth.engine import Engine
 from synth.gm import default_voice_set
 from synth.instrument import Instrument, InstrumentError, KeySplit, load_instrument
-from synth.library import catalog
+from synth import catalog
 from synth.units import midi_to_hz, ratio_to_cents
 from synth.voice import Voice, single_cycle_voice
 from synth.voicefile import save_voice

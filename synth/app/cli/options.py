@@ -9,7 +9,7 @@ import os
 from synth.app.limits import SEED_MAX, TEMPO_SCALE_MAX, TEMPO_SCALE_MIN, VOICES_MAX, VOICES_MIN
 from synth.app.sources import open_source, piece_voice_set
 from synth.hardware import DEFAULT_PROFILE, PROFILES
-from synth.library.catalog import parse_channel_voice
+from synth.catalog import parse_channel_voice
 
 PROG = "liquidsky"
 

@@ -16,7 +16,7 @@ from synth.app.cli.options import audio_path, int_in, picture_path
 from synth.gm import default_voice_set
 from synth.instrument import Instrument
 from synth.library import user
-from synth.library.catalog import (
+from synth.catalog import (
     all_instruments,
     all_voices,
     factory_instruments,

@@ -37,7 +37,8 @@ from synth.app.studio import security, songs
 from synth.app.studio.audio import BLOCK_FRAMES
 from synth.app.studio.session import KEYBOARD_CHANNEL, REGISTER_LETTERS, StudioError, StudioSession, profile_of
 from synth.errors import user_errors
-from synth.library import catalog, page7, page8, paged, user
+from synth import catalog
+from synth.library import page7, page8, paged, user
 from synth.library.page8 import Page8Error
 from synth.voice import VoiceError
 

@@ -19,7 +19,8 @@ from synth.app.limits import RATE_MAX_HZ, RATE_MIN_HZ
 from synth.app.studio.audio import CardOutput, StudioFeed, open_card
 from synth.app.studio.security import check_name
 from synth.engine import Engine
-from synth.library import catalog, page4, page7, paged, user
+from synth import catalog
+from synth.library import page4, page7, paged, user
 from synth.nphony import PolyphonyLimit
 from synth.voice import Voice
 
@@ -62,7 +63,7 @@ class Register:
 
 class StudioVoices:
     """The engine's voice set in the studio: the keyboard channel plays the voice being edited, each
-    register's channel its register's voice, the rest General MIDI (synth.library.catalog's set)."""
+    register's channel its register's voice, the rest General MIDI (synth.catalog's set)."""
 
     def __init__(self, session: StudioSession) -> None:
         self.session = session

@@ -159,7 +159,7 @@ A = "C4 D4 E4 F4 | G4 - . ."
 
 
 def test_a_page_r_song_renders_as_its_sequence_with_its_register_voices(tmp_path):
-    from synth.library.catalog import voice_set
+    from synth.catalog import voice_set
     from synth.pager import load_song, song_to_midi
 
     path = tmp_path / "song.toml"

@@ -124,7 +124,7 @@ def test_play_records_what_an_offline_render_of_the_file_gives(request, audio, t
 
 
 def test_play_takes_the_voice_options_as_render_does(sd_jack, tmp_path, capsys):  # noqa: F811
-    from synth.library.catalog import voice_set
+    from synth.catalog import voice_set
 
     song = _song(tmp_path / "song.mid", n_notes=2)
     rec = tmp_path / "square.wav"

@@ -17,7 +17,7 @@ from synth.app.cli.main import main
 from synth.gm import default_voice_set
 from synth.library import user
 from synth.library.builtin import builtin_voices
-from synth.library.catalog import factory_instruments
+from synth.catalog import factory_instruments
 from synth.voice import single_cycle_voice
 
 FACTORY = builtin_voices()
@@ -426,7 +426,7 @@ def test_a_recording_with_nan_samples_is_one_line(tmp_path, capsys):
     (lambda data: b"not a voice", "not a liquidsky voice file (no LQSKVOIC header)"),
 ])
 def test_a_damaged_voice_file_given_to_render_is_one_line_naming_it(tmp_path, capsys, damage, problem):
-    from synth.library.catalog import find_voice
+    from synth.catalog import find_voice
     from synth.voicefile import voice_to_bytes
 
     path = tmp_path / "broken.cmv"

@@ -8,9 +8,10 @@ import pytest
 
 from synth.engine import Engine
 from synth.gm import default_voice_set
-from synth.library import catalog, user
+from synth import catalog
+from synth.library import user
 from synth.library.builtin import builtin_voices
-from synth.library.catalog import CatalogError, parse_channel_voice, read_program_map, voice_set
+from synth.catalog import CatalogError, parse_channel_voice, read_program_map, voice_set
 from synth.voice import sampled_voice
 from synth.voicefile import save_voice
 
@@ -173,7 +174,7 @@ def test_engine_plays_a_channel_voice_only_on_that_channel():
 def test_the_readme_map_example_reads_as_documented(tmp_path):
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     text = next(block.split("```", 1)[0] for block in readme.split("```toml\n")[1:] if "[programs]" in block)
     user.save_user_voice(sampled_voice("hum", np.full(500, 0.5)))
     voices = voice_set(program_map_path=_map(tmp_path, text))
