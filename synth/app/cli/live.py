@@ -15,6 +15,7 @@ from synth.app.cli.options import (
     format_clock,
     int_in,
     positive_seconds,
+    seconds_in,
     source_from_args,
     voice_set_from_args,
 )
@@ -27,16 +28,6 @@ from synth.sinks import AudioFileWriter
 
 BLOCK_MIN, BLOCK_MAX = 16, 8192
 BUFFER_MIN_S, BUFFER_MAX_S = 0.02, 60.0
-
-
-def _buffer_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not BUFFER_MIN_S <= value <= BUFFER_MAX_S:
-        raise argparse.ArgumentTypeError(f"must be {BUFFER_MIN_S:g}-{BUFFER_MAX_S:g} s, not {text}")
-    return value
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -84,7 +75,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                            "of a score")
     add_style_options(play)
     add_output_options(play)
-    play.add_argument("--buffer", metavar="SECONDS", type=_buffer_seconds, default=None,
+    play.add_argument("--buffer", metavar="SECONDS", type=seconds_in(BUFFER_MIN_S, BUFFER_MAX_S), default=None,
                       help="audio rendered ahead of the sound card, to ride out a busy machine "
                            f"({BUFFER_MIN_S:g}-{BUFFER_MAX_S:g} s, default 2; rendered before the sound starts)")
     play.set_defaults(run=_cmd_play)

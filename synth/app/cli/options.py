@@ -67,15 +67,31 @@ def float_in(low: float, high: float):
     return parse
 
 
-def positive_seconds(text: str) -> float:
-    """An argument type: a number of seconds above 0."""
+def _seconds(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+
+
+def positive_seconds(text: str) -> float:
+    """An argument type: a number of seconds above 0."""
+    value = _seconds(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
     return value
+
+
+def seconds_in(low_s: float, high_s: float):
+    """An argument type: a number of seconds from low_s to high_s."""
+
+    def parse(text: str) -> float:
+        value = _seconds(text)
+        if not low_s <= value <= high_s:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low_s:g}-{high_s:g} s")
+        return value
+
+    return parse
 
 
 def _suffix_type(suffixes: tuple[str, ...], what: str):
