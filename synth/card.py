@@ -152,10 +152,14 @@ class CardBank:
     class writes the state columns, and the kernel (render) advances them.
 
     Slots 0..n_cards-1 are the cards, n_cards..2 n_cards-1 their shadows (card c's is c + n_cards).
+    `kernel` renders them: render_cards above (the compiled kernel), or a function with its signature and
+    state, such as synth.card_reference.render_cards (the same rules in plain Python, slow).
     """
 
-    def __init__(self, n_cards: int, rate_hz: int, half_taps: int, exponential_curve: int) -> None:
+    def __init__(self, n_cards: int, rate_hz: int, half_taps: int, exponential_curve: int,
+                 kernel=render_cards) -> None:
         self.n_cards = n_cards
+        self.kernel = kernel
         self.rate_hz = rate_hz
         self.half_taps = half_taps  # the band limit's look-ahead: the output runs this far behind
         self.exponential_curve = exponential_curve  # I_CURVE for a voice on the exponential curve
@@ -294,8 +298,8 @@ class CardBank:
             self.scratch = np.zeros(need, dtype=np.float64)
         if not n_frames or not self.any_active:
             return []
-        render_cards(mix, stems, first_frame, n_frames, self.istate, self.fstate, self.ram, self.carry,
-                     self.carry_res, self.scratch, table, table_diff, self.smooth, n_threads)
+        self.kernel(mix, stems, first_frame, n_frames, self.istate, self.fstate, self.ram, self.carry,
+                    self.carry_res, self.scratch, table, table_diff, self.smooth, n_threads)
         ended = [int(c) for c in np.flatnonzero(self.istate[: self.n_cards, I_ENDED])]
         for c in ended:
             self.istate[c, I_ENDED] = 0

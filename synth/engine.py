@@ -135,7 +135,12 @@ def _check_out(out, n_frames: int) -> None:
 
 
 class Engine:
-    """The CMI with `n_voices` channel cards, playing MIDI messages into stereo (and per-card stems)."""
+    """The CMI with `n_voices` channel cards, playing MIDI messages into stereo (and per-card stems).
+
+    `card_kernel` is the function that renders the cards: None for the compiled kernel
+    (synth.card.render_cards), or another with its signature and state, such as
+    synth.card_reference.render_cards, the same rules in plain Python (slow; for checking the kernel).
+    """
 
     def __init__(
         self,
@@ -146,6 +151,7 @@ class Engine:
         voices: VoiceSource | None = None,
         master_tune: int = hw.MASTER_TUNE_DEFAULT,
         envelope_level_read: str = hw.ENVELOPE_LEVEL_READ_DEFAULT,
+        card_kernel=None,
     ) -> None:
         self.profile = hw.get_profile(model)
         self.rate_hz = check_rate_hz(rate_hz)
@@ -165,7 +171,8 @@ class Engine:
         self.voices = voices
         self.latency_frames = blep.HALF_TAPS
         self._want_stems = stems
-        self._cards = card.CardBank(self.n_cards, self.rate_hz, blep.HALF_TAPS, self._exponential_curve)
+        self._cards = card.CardBank(self.n_cards, self.rate_hz, blep.HALF_TAPS, self._exponential_curve,
+                                    kernel=card.render_cards if card_kernel is None else card_kernel)
         self._table, self._table_diff = _residual_tables()
         self._master_gain = hw.CARD_MIX_GAIN * db_to_gain(MASTER_GAIN_DB)
         self._out = np.zeros((0, 2), dtype=np.float32)

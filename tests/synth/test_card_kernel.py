@@ -1,5 +1,6 @@
-"""The compiled card kernel (synth/_cards.c): its layout agrees with synth.card, threads change nothing,
-and arrays that do not fit are refused."""
+"""The compiled card kernel (synth/_cards.c): its layout agrees with synth.card, threads and block sizes
+change nothing, and arrays that do not fit are refused. (Its rules against the plain reference:
+test_card_reference.py.)"""
 
 from __future__ import annotations
 
@@ -74,6 +75,38 @@ def test_kernel_refuses_a_playing_slot_whose_address_is_outside_the_wave_ram() -
             np.zeros(card.scratch_doubles(n_slots, n_frames, blep.HALF_TAPS)),
             *card.kernel_tables(table), 0.01,
         )
+
+
+def looped_voice():
+    from synth.voice import sampled_voice
+
+    rng = np.random.default_rng(3)
+    t = np.arange(hw.WAVE_RAM_SAMPLES) / 30_200.0
+    data = 0.6 * np.sin(2 * np.pi * 523.0 * t) + 0.2 * rng.uniform(-1, 1, t.size)
+    return sampled_voice("looped", data, root_key=72, start_segment=2, loop_start_segment=20, loop_end_segment=23,
+                         attack_timer=30, damping_timer=60, filter=70)
+
+
+@pytest.mark.parametrize("block_frames", [1, 37, 512])
+def test_rendering_in_any_block_size_gives_identical_samples(block_frames: int) -> None:
+    from voicesets import OneVoice
+
+    voice = looped_voice()
+    events = {0: [("note_on", 60)], 900: [("note_on", 67)], 2_500: [("note_off", 60)], 4_000: [("note_off", 67)]}
+
+    def run(block: int) -> np.ndarray:
+        engine = Engine(rate_hz=44100, voices=OneVoice(voice), stems=True)
+        out, frame = [], 0
+        while frame < 8_000:
+            for kind, note in events.get(frame, []):
+                engine.handle(mido.Message(kind, note=note, velocity=100))
+            upcoming = [f for f in events if f > frame] + [8_000]
+            n = min(block, min(upcoming) - frame)
+            out.append(np.concatenate([engine.render(n), engine.stems], axis=1).copy())
+            frame += n
+        return np.concatenate(out)
+
+    np.testing.assert_array_equal(run(block_frames), run(4096))
 
 
 @pytest.mark.parametrize("block_frames", [1, 23, 700])
