@@ -277,15 +277,28 @@ class CardBank:
             fs[F_GAIN_L], fs[F_GAIN_R], fs[F_GAIN_M] = left, right, mono
 
     def set_filter(self, c: int, cutoff_hz: float | None, jump: bool = False) -> None:
-        """The filter's cutoff (each pole's), ramped to (at once with jump); None: wide open, bypassed."""
+        """The filter's cutoff (each pole's), ramped to (at once with jump, as when a note starts); None:
+        wide open. A note that starts wide open bypasses the filter. While a note plays the filter does
+        not switch in or out, which would step from the filtered signal to the plain one and click: one
+        opening fully glides to the widest cutoff and stays in the path, and one closing on a note that
+        bypassed it enters at the widest cutoff, settled on the signal it passes (as if it had always
+        been there), and glides down from there."""
+        st, fs = self.istate[c], self.fstate[c]
         if cutoff_hz is None:
-            self.istate[c, I_FILTER_ON] = 0
-            return
-        self.istate[c, I_FILTER_ON] = 1
+            if jump or not st[I_FILTER_ON]:
+                st[I_FILTER_ON] = 0
+                return
+            cutoff_hz = math.inf  # filter_coefficient's widest, just below the host's Nyquist frequency
         g = filter_coefficient(cutoff_hz, self.rate_hz)
-        self.fstate[c, F_G_TGT] = g
+        if not st[I_FILTER_ON] and not jump:
+            fs[F_G] = filter_coefficient(math.inf, self.rate_hz)
+            # settled on the signal it reads next: the band-limited staircase's first frame past the
+            # frames rendered, which the carry holds (the steps' residuals in carry_res)
+            fs[F_Z1] = fs[F_Z2] = fs[F_Z3] = fs[F_Z4] = self.carry[c, 0] + float(self.carry_res[c, 0])
+        st[I_FILTER_ON] = 1
+        fs[F_G_TGT] = g
         if jump:
-            self.fstate[c, F_G] = g
+            fs[F_G] = g
 
     # --- rendering -------------------------------------------------------------------------------
 

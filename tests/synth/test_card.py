@@ -396,3 +396,39 @@ def test_the_filters_minus_3db_point_is_where_a_tone_through_it_is_3_db_down() -
     expected_db = -40 * math.log10(1.0 + (440.0 / hw.filter_cutoff_hz(setting)) ** 2)
     assert level_db(setting) - level_db(hw.FILTER_MAX) == pytest.approx(expected_db, abs=0.15)
     assert expected_db == pytest.approx(-3.07, abs=0.02)
+
+
+def _brightness_changes(changes: list[tuple[int, int]], n_frames: int) -> np.ndarray:
+    """Mono render of C5 on a sine at FILTER 100, CC74 (brightness: up to +31.5 filter units) set to
+    value at frame for (frame, value) in changes; the note starts at frame 0."""
+    engine = Engine(rate_hz=RATE_HZ, voices=OneVoice(sine_voice(filter=100)))
+    out, frame = [], 0
+    for at, value in sorted(changes):
+        if at > frame:
+            out.append(engine.render(at - frame)[:, 0].copy())
+            frame = at
+        engine.handle(mido.Message("control_change", control=74, value=value))
+        if at == 0:
+            engine.handle(mido.Message("note_on", note=72, velocity=127))
+    out.append(engine.render(n_frames + engine.latency_frames - frame)[:, 0].copy())
+    return np.concatenate(out)[engine.latency_frames:].astype(np.float64)
+
+
+@pytest.mark.parametrize("start_value, new_value", [(64, 127), (127, 0)])
+def test_the_filter_opening_fully_or_closing_mid_note_glides_instead_of_switching(start_value, new_value) -> None:
+    # FILTER 100 with CC74 at 127 reaches the top (wide open: a note started there bypasses the filter).
+    # Switched in or out mid-note, the output would step at once from the filtered sine to the plain
+    # one, which lags it less (a click); gliding over the 5 ms ramp, the difference between the two
+    # renders moves no faster than the settled difference does.
+    change = RATE_HZ // 5
+    n_frames = change + RATE_HZ // 20
+    steady = _brightness_changes([(0, start_value)], n_frames)
+    changed = _brightness_changes([(0, start_value), (change, new_value)], n_frames)
+    d = changed - steady
+    # The filter acts on the band-limited signal, which runs the steps' look-ahead behind the card.
+    change -= Engine(rate_hz=RATE_HZ).latency_frames
+    assert np.abs(d[:change]).max() < 1e-6  # the same until the change
+    settled = d[change + RATE_HZ // 50 :]  # from 20 ms on
+    assert np.abs(settled).max() > 0.005  # the change is heard: the tone's phase and level move
+    settled_step = np.abs(np.diff(settled)).max()
+    assert np.abs(np.diff(d[change - 1 : change + RATE_HZ // 50])).max() < 1.5 * settled_step
