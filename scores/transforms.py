@@ -26,6 +26,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from scores import cards
 from scores.analysis import bar_patterns, copied_share, estimate_key, read_sections, section_at
 from scores.score import Control, Key, Note, Part, Score
 from scores.theory import degree_map
@@ -158,18 +159,19 @@ def _fit(score: Score, added: Iterable[Note], max_voices: int | None, *, split: 
     """The added notes that fit, in order, with the score's notes and each other, within `max_voices`.
 
     A note is kept from its onset to the first tick where it would make more than `max_voices` notes
-    sound (the CMI would then steal a card), and dropped if that leaves less than an eighth (or less than
+    sound (the CMI would then steal a card; the score's notes count as long as the sustain pedal holds
+    them: scores.cards), and dropped if that leaves less than an eighth (or less than
     itself, if it is shorter). With `split`, a held note (a drone) also sounds again, struck anew,
     wherever a beat or more of room opens later within its length. None means no limit.
     """
     added = sorted(added, key=_IN_ORDER)
     if max_voices is None or not added:
         return added
-    size = max(max(n.end for n in added), score.end) + 1
+    spans = cards.held_spans(score)
+    size = max(max(n.end for n in added), score.end, max((end for _, _, end in spans), default=0)) + 1
     counts = np.zeros(size + 1, dtype=np.int32)
-    heard = _heard(score.notes)
-    np.add.at(counts, [n.start for n in heard], 1)
-    np.add.at(counts, [n.end for n in heard], -1)
+    np.add.at(counts, [start for _, start, _ in spans], 1)
+    np.add.at(counts, [end for _, _, end in spans], -1)
     counts = np.cumsum(counts)
     shortest, beat = score.ticks(0.5), score.ticks(1.0)
     kept = []
@@ -1360,6 +1362,19 @@ def vary_ostinato(score: Score, *, roles: Sequence[str] = ("melody", "inner", "b
     return score.with_notes(notes)
 
 
+def fit_cards(score: Score, *, max_voices: int = CMI_VOICES, source: Score | None = None) -> Score:
+    """The arrangement thinned to the cards of the model it is for (`max_voices`, 8 on the IIx), the sustain
+    pedal counted, so that the engine steals no note the arrangement could spare (scores.cards.fit): where
+    more would sound, unison and octave doublings, masked notes and repeated figuration go first, then the
+    other inner notes of the piece, then the notes of the layers a style added (the parts `source`, the
+    score before the style, does not have); the melody, the bass, the grounds and the drum kit never, nor
+    the file's own pedalling.
+    """
+    if max_voices < 1:
+        raise TransformError(f"{max_voices} voices")
+    return cards.fit(score, max_voices, source).score
+
+
 # --- a film cue ---------------------------------------------------------------------------------------
 
 
@@ -1503,6 +1518,8 @@ STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
     "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_introduction, march_ostinato,
              march_drums, canon),
     "sound": (detuned_doubling, dynamics, dread_voices, orchestration_arc),
+    # what the arrangement answers for as a whole: no more notes than the cards
+    "finish": (fit_cards,),
 }
 TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}
 STAGE_OF: dict[str, str] = {f.__name__: stage for stage, fs in STAGES.items() for f in fs}
