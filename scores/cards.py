@@ -17,11 +17,11 @@ shorter, and the pedal is up; a note beginning there is dropped; a note the peda
   3. an inner note of repeated figuration: on a key its part struck within the bar before, in a part
      that strikes two notes a beat or more there (broken chords, repeated chords; not a chorale's common
      tone);
-  4. any other note of the piece that is not its melody, its bass, a ground or the drum kit;
+  4. any other note of the piece that is not its melody, its bass, a ground, an ostinato or the drum kit;
   5. a note of a layer the arrangement added (a part the source does not have): the layers come first.
 
 It never takes the melody (the top line of the parts of role "melody"), the bass (the bottom line of the
-parts of role "bass"; of the whole piece when none has it), a ground or the drum kit, and it
+parts of role "bass"; of the whole piece when none has it), a ground, an ostinato or the drum kit, and it
 keeps the file's pedalling as it came. Those are the places a style accepts a steal (`Fitted.left` counts
 their onsets): where the notes it may not take need more cards than the model has by themselves; and where
 the doublings, masked notes and figuration (0-3) are gone and the notes it may not take and the layers fit
@@ -176,11 +176,11 @@ def _outer(spans: list[tuple[Note, int, int]], top: bool) -> set[Note]:
 def protected_notes(score: Score, source: Score | None = None) -> set[Note]:
     """The notes `fit` never takes: the melody (the notes of each part of role "melody" that are its highest
     when they begin), the bass (those of each part of role "bass" that are its lowest; of every pitched part
-    of the source together when none has that role), the grounds and the drum kit. Parts the
+    of the source together when none has that role), the grounds, the ostinati and the drum kit. Parts the
     source does not have are layers, never protected."""
     own = {p.name for p in (source or score).parts}
     parts = [p for p in score.parts if p.name in own]
-    fixed = {p.name for p in parts if p.role in ("ground", "drums") or p.channel == DRUM_CHANNEL}
+    fixed = {p.name for p in parts if p.role in ("ground", "ostinato", "drums") or p.channel == DRUM_CHANNEL}
     out = {n for n in score.notes if n.part in fixed}
     pedalled = [x for x in held_spans(score) if x[0].part in own and x[0].part not in fixed]
     keyed = [(n, n.start, end) for n, end in key_intervals(score.notes) if n.part in own and n.part not in fixed]

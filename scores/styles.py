@@ -96,10 +96,14 @@ OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.45, 0.55, 0.85
 # fit_cards, makes room for them, thinning the piece's doublings and figuration before a layer loses
 # anything.
 WHOLE = {"max_voices": None}
-_FINISH = _steps("fit_cards")
+# Every style but plain begins by varying the piece's own repeated bars, so that its layers follow them,
+# and ends by varying what still repeats (the layers too) and fitting the arrangement to the cards.
+_FINISH = _steps("vary_repeats", "fit_cards")
+_MARCH_FINISH = _steps(("vary_repeats", {"displace": False}), "fit_cards")  # a march keeps its duple grid
 
 _OMINOUS = _steps(
-    # an ostinato repeated bar for bar (the Trionfo's timpani) breaks, thins and leaps with the phrases
+    # a part repeated bar for bar (the Trionfo's pianos, timpani and drums; the Sonnerie's continuo) follows
+    # the form: new registers, displacement, breaks and changes at the cadences; the ground stays as written
     "vary_ostinato",
     # the darker mode in the sections that build (the quiet ones keep theirs); never on the ground
     ("phrygian", {}, OMINOUS_DIAL, "section"),
@@ -131,7 +135,7 @@ def _dissonance(dial: float, shadowed: tuple[str, ...] = ("melody",)) -> tuple[S
     )
 
 
-_DISSONANT = _dissonance(DISSONANT_DIAL) + _FINISH
+_DISSONANT = _steps("vary_ostinato") + _dissonance(DISSONANT_DIAL) + _FINISH
 _MARCH = _steps(
     "major_to_minor",
     ("remeter_as_march", {"pattern": "even"}),
@@ -149,17 +153,20 @@ STYLES: dict[str, Style] = {
                            "climax, the melody a tritone off in some of them", _DISSONANT),
         Style("march", "triple time re-metered as a duple march in minor after four bars of drums alone, the "
                        "snare and timpani filling at phrase ends and accenting the cadences, lighter in the "
-                       "trio, the bells on their own three-beat cycle", _MARCH + _FINISH),
+                       "trio, the bells on their own three-beat cycle",
+              _steps(("vary_ostinato", {"displace": False})) + _MARCH + _MARCH_FINISH),
         Style("nightmare", "the march made dissonant in most phrases and given the voices of dread",
-              _MARCH[:1] + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
+              _steps(("vary_ostinato", {"displace": False})) + _MARCH[:1]
+              + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
               + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}),
-                       "orchestration_arc") + _FINISH),
+                       "orchestration_arc") + _MARCH_FINISH),
         Style("cue", "a film cue of 2-4 minutes: the opening of every section, slow and sparse over a held "
                      "drone, the upper parts in long swelling notes (the melody detuned against itself), the bass one "
                      "note a bar, the voices of dread",
               _steps(("condense", {"minutes": 3.0, "tempo_factor": 0.6}),
                      ("long_notes", {"roles": ("melody", "inner"), "bars": 2}),
                      ("long_notes", {"roles": ("bass",), "bars": 1, "swell": False}),
+                     "vary_ostinato",
                      ("pedal", {"kind": "tonic", "every_bars": 8, "velocity": 40, "program": 89, **WHOLE}),
                      ("tempo_scale", {"factor": 0.6}),
                      "dread_voices",
@@ -167,7 +174,8 @@ STYLES: dict[str, Style] = {
                      ("dynamics", {"scale": 0.8, "sforzando_chance": 0.0})) + _FINISH),
         Style("limping", "a waltz that drops a beat every fourth bar, Locrian where the piece builds, over a "
                          "tritone pedal",
-              _steps(("locrian", {}, OMINOUS_DIAL, "section"),
+              _steps("vary_ostinato",
+                     ("locrian", {}, OMINOUS_DIAL, "section"),
                      ("moving_pedal", {"added_interval": 6, "added_from": 0.5, "velocity": 36, "program": 97,
                                        **WHOLE}),
                      ("limping_waltz", {"every": 4}),

@@ -26,14 +26,15 @@ from operator import attrgetter
 
 import numpy as np
 
-from scores import cards
-from scores.analysis import bar_patterns, copied_share, estimate_key, read_sections, section_at
+from scores import cards, variation
+from scores.analysis import estimate_key, read_sections, section_at
 from scores.score import Control, Key, Note, Part, Score
 from scores.theory import degree_map
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 from synth.midi import DRUM_CHANNEL
 
-PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
+PITCHED_ROLES = ("ground", "ostinato", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
+FIXED_ROLES = ("ground", "ostinato")  # never re-pitched by a mode change, never thinned
 LOWEST_KEY, HIGHEST_KEY = 0, 127
 # Added notes fit within the cards of the default model (the IIx's eight), so that they never make it steal.
 CMI_VOICES = PROFILES[DEFAULT_PROFILE].n_voices
@@ -225,7 +226,7 @@ _HARMONIC_MINOR = {9: 8, 10: 11}  # the augmented second between the lowered six
 
 def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], *, only_mode: str | None = None,
                    new_mode: str | None = None) -> Score:
-    names = _targets(score, roles) - _targets(score, ("ground",))  # a ground is never re-pitched
+    names = _targets(score, roles) - _targets(score, FIXED_ROLES)  # a ground or an ostinato is never re-pitched
     key_at = _key_finder(score)
     notes = []
     for n in score.notes:
@@ -243,8 +244,9 @@ def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], 
 def phrygian(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
     """Every note of the chosen parts onto the Phrygian scale of its local tonic: over D, E becomes E-flat.
 
-    Parts of role "ground" (the Sonnerie's bells) are never re-pitched, by this or any mode change: the
-    ground is the piece's one fixed figure, and the music above it takes the new mode.
+    Parts of role "ground" (the Sonnerie's bells) and "ostinato" (the Trionfo's pianos) are never
+    re-pitched, by this or any mode change: the ground is the piece's one fixed figure, an ostinato the
+    figure a section is built on, and the music above them takes the new mode.
 
     The second degree is lowered in every key; in a major key the third, sixth and seventh too, and in a
     minor key its raised sixth and seventh, so that the whole scale is Phrygian. Notes outside the key stay;
@@ -805,6 +807,7 @@ DREAD_PROGRAMS: dict[str, tuple[int, ...]] = {
     "bass": (42, 48),  # gamba (cello), string ensemble
     "pedal": (19, 97),  # church organ, saucer drone
     "ground": (14,),  # the bells
+    "ostinato": (14,),  # the bells too: the Trionfo's pianos struck as a carillon
     "shadow": (53, 99),  # vox pad, martian choir
 }
 
@@ -1277,13 +1280,13 @@ def thin(score: Score, *, room: int = 1, max_voices: int = CMI_VOICES) -> Score:
     A note goes when it is an inner voice (neither the highest nor the lowest key sounding where it starts),
     another note of its pitch class in another octave sounds through the whole of it (so no pitch class is
     lost), and while it sounds `max_voices` - `room` + 1 or more notes sound at once (so that `room` voices
-    open for the layers). Grounds and the drum kit are never thinned; a score with room already is left as
-    it is.
+    open for the layers). Grounds, ostinati and the drum kit are never thinned; a score with room already is
+    left as it is.
     """
     if room < 1:
         raise TransformError(f"room for {room} voices")
     drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
-    keep = drums | _targets(score, ("ground",))
+    keep = drums | _targets(score, FIXED_ROLES)
     heard = _heard(score.notes)
     if not heard:
         return score
@@ -1318,48 +1321,32 @@ def thin(score: Score, *, room: int = 1, max_voices: int = CMI_VOICES) -> Score:
     return score.with_notes(n for n in score.notes if (n.start, n.pitch, n.part) not in gone)
 
 
-def vary_ostinato(score: Score, *, roles: Sequence[str] = ("melody", "inner", "bass"), least_copied: float = 0.85,
-                  sections=None, rng: random.Random | None = None) -> Score:
-    """An ostinato that answers the form: each part of the chosen roles that repeats `least_copied` or more of
-    its bars literally is played phrase by phrase as written, with its phrase's last bar left out (a break
-    before the cadence), thinned to the strokes on its bars' downbeats, or with its first bar an octave up
-    (where the part's own range allows), chosen afresh so that it seldom repeats a bar, the thinned form first
-    in quiet sections (intensity under 0.3). Grounds and the drum kit are never varied.
+def vary_ostinato(score: Score, *, roles: Sequence[str] | None = None, displace: bool = True,
+                  source: Score | None = None, sections=None, rng: random.Random | None = None) -> Score:
+    """The piece's own repeated bars re-realised with the form, before a style adds its layers (which then
+    follow them): each part of the chosen roles (every part, by default) that repeats more than
+    scores.variation.TRIGGER of its bars literally over some passage of 17 bars or more is played bar by
+    bar as written where it can afford to repeat, and otherwise varied as its place asks: a change at the
+    cadence, a new register where a phrase begins (up at the climax, down where it is quiet), displacement
+    between (none without `displace`: a march keeps its grid). An ostinato (a part that repeats most of its
+    bars within the 16 before them) also breaks, thins to its downbeats or rests at its cadences; a part on
+    the drum channel takes strokes added instead of a new register (scores.variation).
+
+    Never varied: a ground, a held drone, and a drum kit of role "drums" in `source` (the score before the
+    style; this score when not given): a file's drums are kept as they came.
     """
-    names = _targets(score, roles) - _targets(score, ("ground",))
-    chosen_parts = [name for name in sorted(names) if copied_share(bar_patterns(score, name)) >= least_copied]
-    if not chosen_parts:
-        return score
-    rng = rng or random.Random(0)
-    sections = _sections_of(score, sections)
-    bars = score.bar_starts() or [0]
-    notes = [n for n in score.notes if n.part not in chosen_parts]
-    for name in chosen_parts:
-        own = score.notes_of(name)
-        low, high = min(n.pitch for n in own), max(n.pitch for n in own)
-        starts = [n.start for n in own]
-        fresh = _Fresh(score)
-        for start, stop, sec, _place in _phrases_of(score, sections):
-            phrase = own[bisect_right(starts, start - 1):bisect_right(starts, stop - 1)]
-            if not phrase:
-                continue
-            inside = [b for b in bars if start <= b < stop]
-            last = inside[-1] if len(inside) > 1 else stop
-            second = inside[1] if len(inside) > 1 else stop
-            options = [
-                phrase,
-                [n for n in phrase if n.start < last],
-                [n for n in phrase if n.start in inside],
-                [Note(n.start, n.duration, n.pitch + 12, n.velocity, n.part) if n.start < second else n
-                 for n in phrase] if high + 12 <= HIGHEST_KEY and high + 12 - low <= 24 else [],
-            ]
-            options = [o for o in options if o]
-            order = list(range(len(options)))
-            rng.shuffle(order)
-            if sec.intensity < 0.3:
-                order.sort(key=lambda k: k != 2)
-            notes += fresh.choose([options[k] for k in order])
-    return score.with_notes(notes)
+    wanted = None if roles is None else set(roles)
+    names = [p.name for p in score.parts if wanted is None or p.role in wanted]
+    kept = [p.name for p in (source or score).parts if p.role == "drums"]
+    return variation.vary(score, names, _sections_of(score, sections), rng or random.Random(0), displace=displace,
+                          kept=kept)
+
+
+def vary_repeats(score: Score, *, roles: Sequence[str] | None = None, displace: bool = True,
+                 source: Score | None = None, sections=None, rng: random.Random | None = None) -> Score:
+    """As vary_ostinato, once the layers are in: whatever part still repeats its bars (a composed layer over
+    a ground whose harmony comes back every bar, a part the style has re-metered) is varied the same way."""
+    return vary_ostinato(score, roles=roles, displace=displace, source=source, sections=sections, rng=rng)
 
 
 def fit_cards(score: Score, *, max_voices: int = CMI_VOICES, source: Score | None = None) -> Score:
@@ -1367,8 +1354,8 @@ def fit_cards(score: Score, *, max_voices: int = CMI_VOICES, source: Score | Non
     pedal counted, so that the engine steals no note the arrangement could spare (scores.cards.fit): where
     more would sound, unison and octave doublings, masked notes and repeated figuration go first, then the
     other inner notes of the piece, then the notes of the layers a style added (the parts `source`, the
-    score before the style, does not have); the melody, the bass, the grounds and the drum kit never, nor
-    the file's own pedalling.
+    score before the style, does not have); the melody, the bass, the grounds, the ostinati and the drum
+    kit never, nor the file's own pedalling.
     """
     if max_voices < 1:
         raise TransformError(f"{max_voices} voices")
@@ -1518,8 +1505,8 @@ STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
     "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_introduction, march_ostinato,
              march_drums, canon),
     "sound": (detuned_doubling, dynamics, dread_voices, orchestration_arc),
-    # what the arrangement answers for as a whole: no more notes than the cards
-    "finish": (fit_cards,),
+    # what the arrangement answers for as a whole: no part repeated bar for bar, no more notes than the cards
+    "finish": (vary_repeats, fit_cards),
 }
 TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}
 STAGE_OF: dict[str, str] = {f.__name__: stage for stage, fs in STAGES.items() for f in fs}
