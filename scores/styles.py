@@ -91,7 +91,7 @@ def _steps(*steps: tuple | str | Step) -> tuple[Step, ...]:
 
 
 # How much of the piece each style makes dissonant, at its climax (Step.dial): the dial of the styles.
-OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.45, 0.55, 0.85
+OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.5, 0.55, 0.85
 # The layers are composed whole (no limit of voices of their own): the last step of every style but plain,
 # fit_cards, makes room for them, thinning the piece's doublings and figuration before a layer loses
 # anything.
