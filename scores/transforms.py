@@ -1236,6 +1236,8 @@ ARC_PROGRAMS: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
     "pedal": ((89,), (19, 97), (19,)),  # warm pad; organ, saucer drone; organ
     "shadow": ((53,), (99, 53), (99, 55)),  # vox pad; martian choir, vox pad; martian choir, orchestra hit
 }
+DECAYING_PROGRAMS = frozenset({11})  # the vibraphone's bars die away: no voice for a line of long notes
+LONG_NOTE_BEATS = 1.5  # a section whose notes in a part last this long on average is sustained there
 
 
 def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int]]] | None = None,
@@ -1246,8 +1248,10 @@ def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int
 
     A section under `quiet_below` intensity takes the role's quiet colours (ARC_PROGRAMS), one from
     `climax_from` on the climax's, the others those of a section that builds; the rng picks among them
-    (the first without one), never the same voice twice running when there is another. The ground, the
-    drum kit and parts of role "drums" keep their voices; parts that share a channel change together.
+    (the first without one), never the same voice twice running when there is another, and never a voice
+    that dies away (DECAYING_PROGRAMS) where the part's notes last LONG_NOTE_BEATS or more on average (a
+    slow lament on the vibraphone would be strokes and silence). The ground, the drum kit and parts of
+    role "drums" keep their voices; parts that share a channel change together.
     """
     table = ARC_PROGRAMS if programs is None else programs
     sections = _sections_of(score, sections)
@@ -1263,7 +1267,11 @@ def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int
         last[p.channel] = p.program
         for sec in sections:
             level = 0 if sec.intensity < quiet_below else 2 if sec.intensity >= climax_from else 1
-            choices = [c for c in table[p.role][level] if c != last[p.channel]] or list(table[p.role][level])
+            colours = list(table[p.role][level])
+            lengths = [n.duration for n in score.notes if n.part in sharing and sec.start <= n.start < sec.stop]
+            if lengths and sum(lengths) / len(lengths) >= score.ticks(LONG_NOTE_BEATS):
+                colours = [c for c in colours if c not in DECAYING_PROGRAMS] or colours
+            choices = [c for c in colours if c != last[p.channel]] or colours
             program = choices[0] if rng is None else rng.choice(choices)
             if program != last[p.channel]:
                 controls += [Control(sec.start, name, "program", 0, program) for name in sharing]
