@@ -26,7 +26,8 @@ keeps the file's pedalling as it came. Those are the places a style accepts a st
 their onsets): where the notes it may not take need more cards than the model has by themselves; and where
 the doublings, masked notes and figuration (0-3) are gone and the notes it may not take and the layers fit
 but not with the notes the file's own sustain pedal still holds after their keys are up: it does not empty
-a texture's inner voices, nor silence a layer, to make room for what the pedal holds.
+a texture's inner voices, nor silence a layer, to make room for what the pedal holds (and there counts as a
+doubling only an octave of a note's own part, a hand's octaves, not another voice of a chorale).
 """
 
 from __future__ import annotations
@@ -236,8 +237,8 @@ def fit(score: Score, max_voices: int, source: Score | None = None) -> Fitted:
             layered = sum(h.layer and h.key_end > t for h in active)
             pedalled = sum(h.key_end <= t for h in active)  # held by the pedal, their keys up
             for_the_pedal = kept + layered <= max_voices < kept + layered + pedalled
-            choice = None if sum(h.protected for h in active) > max_voices else _cheapest(active, t, beat, bar,
-                                                                                            strikes)
+            choice = None if sum(h.protected for h in active) > max_voices else _cheapest(
+                active, t, beat, bar, strikes, own_part_only=for_the_pedal)
             if choice is None or (choice[1] >= INNER and for_the_pedal):
                 # only the engine's stealing can make room here: it takes the cards of the notes struck
                 # longest ago (every card is held)
@@ -264,9 +265,12 @@ def fit(score: Score, max_voices: int, source: Score | None = None) -> Fitted:
     return Fitted(score.with_notes(notes), dict(dropped), dict(cut), left, left_notes)
 
 
-def _cheapest(active: list[_Held], t: int, beat: int, bar: int, strikes: dict[tuple[str, int | None], list[int]]):
+def _cheapest(active: list[_Held], t: int, beat: int, bar: int, strikes: dict[tuple[str, int | None], list[int]],
+              own_part_only: bool = False):
     """The cheapest way to free a card at tick t, (how, tier, held): "cut" a note held from before (its pedal
-    up), or "drop" one (beginning there, or held by the pedal from before); some note may be taken."""
+    up), or "drop" one (beginning there, or held by the pedal from before); some note may be taken. With
+    `own_part_only` (room wanted for what the pedal holds) a note counts as an octave doubling or as masked
+    only by a note of its own part (a hand's octaves, not another voice of a chorale)."""
     shortest = int(beat * SHORTEST_CUT_BEATS)
     pitched = [h for h in active if h.channel != DRUM_CHANNEL]
     low = min((h.note.pitch for h in pitched), default=0)
@@ -287,15 +291,16 @@ def _cheapest(active: list[_Held], t: int, beat: int, bar: int, strikes: dict[tu
         # pedal keeps of an earlier chord)
         through = [m for m in active if m is not h and m.start <= a and m.key_end >= min(h.key_end, b)]
         inner = low < n.pitch < high
+        beside = [m for m in through if m.note.part == n.part] if own_part_only else through
         if h.layer:
             tier = LAYER
         elif any(m.note.pitch == n.pitch for m in through):
             tier = UNISON
-        elif inner and any(m.note.pitch % 12 == n.pitch % 12 and m.note.pitch != n.pitch for m in through):
+        elif inner and any(m.note.pitch % 12 == n.pitch % 12 and m.note.pitch != n.pitch for m in beside):
             tier = OCTAVE
         elif inner and any(abs(m.note.pitch - n.pitch) <= MASK_SEMITONES and m.channel != DRUM_CHANNEL
                            and m.note.velocity >= max(n.velocity * MASK_VELOCITY_RATIO,
-                                                      n.velocity + MASK_VELOCITY_STEP) for m in through):
+                                                      n.velocity + MASK_VELOCITY_STEP) for m in beside):
             tier = MASKED
         elif inner and _figuration(n, strikes, beat, bar):
             tier = FIGURATION
