@@ -1,7 +1,9 @@
 """Transformations that turn a score ominous or dissonant: each a small pure function from a Score to a Score.
 
 They run in a fixed order of stages, mode, harmony, register, time, sound (after "form", which
-chooses what of the piece is played: a condensed cue, parts reduced to long notes). Every one takes the score
+chooses what of the piece is played: a condensed cue, parts reduced to long notes, the piece's repeated bars
+varied; and before "finish", which answers for the whole: what still repeats varied, the notes fitted to the
+cards). Every one takes the score
 first and keyword parameters after it, chooses its parts by role (Part.role), and leaves the drum kit's keys
 alone (a part on the drum channel is never re-pitched, whatever roles are asked for). Randomness comes only
 from a `random.Random` passed in as `rng`, so a seed gives the same score every time.

@@ -53,7 +53,6 @@ CRASH_KEY, BASS_DRUM_KEY, SIDE_STICK_KEY = 49, 36, 37  # General MIDI percussion
 
 PITCHED_MOVES = ("up", "down", "late", "short")
 THINNING_MOVES = ("drop_last", "downbeats", "rest")
-KIT_MOVES = ("late", "ghost", "fill", "crash", "kick")
 
 
 @dataclass(frozen=True)
