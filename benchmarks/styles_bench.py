@@ -1,23 +1,30 @@
-"""What the styles do to the music, measured: for each score and style, and for two foreign MIDI files.
+"""What the styles do to the music, measured: for each score and style, and for three foreign MIDI files.
 
     python benchmarks/styles_bench.py            # every score and sample file, every style
     python benchmarks/styles_bench.py --pieces trionfo --styles plain,ominous
+    python benchmarks/styles_bench.py --no-steals  # without playing the files through the engine (faster)
     python benchmarks/styles_bench.py --json     # the same figures as JSON
 
 For each piece and style it prints:
 - clash: the share of pitched notes that sound a minor second, tritone or major seventh against another
   sounding note (scores.analysis.clash_share), over the piece and then section by section (the sections the
   arrangement reads, scores.analysis.read_sections, in order);
-- copied: the share of bars each part repeats literally (scores.analysis.copied_share), the source's parts
-  first, then the layers the style added (marked +), and for those the worst share over any 17 bars
-  (scores.analysis.worst_copied_share; "drone" for a held drone, which is exempt);
+- copied: the share of bars each part repeats literally over the whole piece (scores.analysis.copied_share),
+  the source's parts first, then the layers the style added (marked +), each with in brackets the worst
+  share over any passage of 17 bars or more (scores.analysis.worst_copied_share; "drone" for a held drone
+  and "ground" for the ground, which are exempt: scores.variation);
+- steals: the notes an eight-voice IIx steals playing the arrangement, counted by synth.engine.Engine
+  (notes_stolen; played at 8 kHz, the cards' books do not depend on the rate), and for a style the steals
+  of the same arrangement before its last step, fit_cards, which thins it to the cards; "accepted" is what
+  fit_cards leaves to the stealing (scores.cards: where the melody, bass, grounds, ostinati and drums alone,
+  or with what the file's own pedal holds, need more than eight cards);
 - bells: for the Sonnerie, the bar cycles whose bells still ring D-F-E, of all cycles;
 - kept: for the foreign files, drum notes, sustain-pedal events and every other controller event of the file
   found again in the arrangement (arranged / source), and the notes of `plain` against the source's;
 - orch: how many sections change orchestration (the parts and voices that play differ from the section before).
 
-The two foreign files are made by scores.samples (a chorale with drums, pedal and controllers; a pedalled
-piano piece). Everything is deterministic (seed 0).
+The three foreign files are made by scores.samples (a chorale with drums, pedal and controllers; a pedalled
+piano piece; a dense quartet with a pedalled piano). Everything is deterministic (seed 0).
 """
 
 from __future__ import annotations
@@ -39,10 +46,36 @@ from scores.analysis import (
     read_sections,
     worst_copied_share,
 )
-from scores.arrange import arrange, arrange_midi
+from scores import cards
 from scores.samples import SAMPLES, control_counts, note_count
-from scores.score import DRUM_CHANNEL, Score, from_midi
-from scores.styles import style_names
+from scores.score import DRUM_CHANNEL, Score, from_midi, to_midi
+from scores.styles import Style, apply_style, get_style, style_names
+from synth.engine import Engine
+from synth.midifile import EventStream
+from synth.offline import render_events
+
+STEAL_RATE_HZ = 8000
+VOICES = 8
+
+
+def engine_steals(midi: mido.MidiFile) -> int:
+    """The notes synth.engine.Engine steals playing the file on the IIx's eight cards."""
+    events = EventStream(midi, STEAL_RATE_HZ)
+    engine = Engine(rate_hz=STEAL_RATE_HZ, n_voices=VOICES)
+    for _ in render_events(events, engine, block_frames=8192, end_frame=events.end_frame):
+        pass
+    return engine.notes_stolen
+
+
+def arranged(source: Score, style: str) -> tuple[Score, Score, cards.Fitted | None]:
+    """(the arrangement, the arrangement before fit_cards, what fit_cards did) of a style; plain: the piece."""
+    chosen = get_style(style)
+    if not chosen.steps or chosen.steps[-1].name != "fit_cards":
+        out = apply_style(source, chosen)
+        return out, out, None
+    before = apply_style(source, Style(chosen.name, chosen.summary, chosen.steps[:-1]))
+    fitted = cards.fit(before, VOICES, source)
+    return fitted.score.replace(title=before.title), before, fitted
 
 
 def _kept(source: mido.MidiFile, arranged: mido.MidiFile) -> dict[str, str]:
@@ -68,8 +101,8 @@ def measure(source: Score, styled: Score) -> dict:
         entry = {"copied": round(copied_share(patterns), 2)}
         if p.name not in original:
             entry["added"] = True
-            entry["worst_17_bars"] = "drone" if is_held_drone(styled, p.name) else round(
-                worst_copied_share(patterns), 2)
+        entry["worst_17_bars"] = "ground" if p.role == "ground" else "drone" if is_held_drone(styled, p.name) \
+            else round(worst_copied_share(patterns), 2)
         parts[p.name] = entry
     orchestras = [orchestration(styled, s.start, s.stop) for s in sections]
     changes = sum(a != b for a, b in zip(orchestras, orchestras[1:], strict=False))
@@ -87,25 +120,28 @@ def measure(source: Score, styled: Score) -> dict:
     return out
 
 
-def run(pieces: list[str], styles: list[str]) -> dict:
+def run(pieces: list[str], styles: list[str], steals: bool = True) -> dict:
     results: dict[str, dict] = {}
     for piece in pieces:
         results[piece] = {}
-        if piece in SAMPLES:
-            midi = SAMPLES[piece]()
-            source = from_midi(midi)
-            for style in styles:
-                arranged_midi = arrange_midi(midi, style)
-                styled = from_midi(arranged_midi)
-                figures = measure(source, styled)
+        midi = SAMPLES[piece]() if piece in SAMPLES else None
+        source = from_midi(midi) if midi is not None else build_score(piece)
+        for style in styles:
+            styled, before, fitted = arranged(source, style)
+            arranged_midi = to_midi(styled)
+            if midi is not None:  # measured as the file reads back, like any foreign file
+                figures = measure(source, from_midi(arranged_midi))
                 figures["kept"] = _kept(midi, arranged_midi)
                 if style == "plain":
                     figures["kept"]["notes"] = f"{note_count(arranged_midi)}/{note_count(midi)}"
-                results[piece][style] = figures
-        else:
-            source = build_score(piece)
-            for style in styles:
-                results[piece][style] = measure(source, arrange(source, style))
+            else:
+                figures = measure(source, styled)
+            if steals:
+                figures["steals"] = engine_steals(midi if midi is not None and style == "plain" else arranged_midi)
+                if fitted is not None:
+                    figures["steals_before_fitting"] = engine_steals(to_midi(before))
+                    figures["steals_accepted"] = fitted.left_notes
+            results[piece][style] = figures
     return results
 
 
@@ -118,16 +154,18 @@ def _print(results: dict) -> None:
                 extra += f"  bells D-F-E {f['bells']}"
             if "kept" in f:
                 extra += "  kept " + ", ".join(f"{k} {v}" for k, v in f["kept"].items())
+            if "steals" in f:
+                extra += f"  steals {f['steals']}"
+                if "steals_before_fitting" in f:
+                    extra += f" (before fitting {f['steals_before_fitting']}, accepted {f['steals_accepted']})"
             print(f"{style:10s} clash {f['clash']:.3f}  orch {f['orchestration_changes']}/"
                   f"{max(f['n_sections'] - 1, 0)}{extra}")
             print(f"{'':10s} by section {' '.join(f'{x:.2f}' for x in f['sections'])}")
             cells = []
             for name, p in f["parts"].items():
-                cell = f"{'+' if p.get('added') else ''}{name} {p['copied']:.2f}"
-                if p.get("added"):
-                    worst = p["worst_17_bars"]
-                    cell += f" ({worst if isinstance(worst, str) else f'{worst:.2f}'})"
-                cells.append(cell)
+                worst = p["worst_17_bars"]
+                cells.append(f"{'+' if p.get('added') else ''}{name} {p['copied']:.2f} "
+                             f"({worst if isinstance(worst, str) else f'{worst:.2f}'})")
             print(f"{'':10s} copied {', '.join(cells)}")
 
 
@@ -136,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     everything = [*score_names(), *SAMPLES]
     parser.add_argument("--pieces", default=",".join(everything), help=f"comma-separated (default {everything})")
     parser.add_argument("--styles", default=",".join(style_names()), help="comma-separated (default all)")
+    parser.add_argument("--no-steals", action="store_true",
+                        help="do not play the arrangements through the engine to count the notes stolen")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = parser.parse_args(argv)
     pieces, styles = args.pieces.split(","), args.styles.split(",")
@@ -143,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"styles_bench: unknown piece or style {', '.join(unknown)}", file=sys.stderr)
         return 2
-    results = run(pieces, styles)
+    results = run(pieces, styles, steals=not args.no_steals)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -6,6 +6,8 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass
 
+import numpy as np
+
 from scores import theory
 from scores.score import Key, Note, Score
 
@@ -95,21 +97,51 @@ def copied_share(patterns: list[tuple | None]) -> float:
 
 
 def worst_copied_share(patterns: list[tuple | None], window_bars: int = 17, least_bars: int = 9) -> float:
-    """The largest copied share (see `copied_share`) over every passage of `window_bars` bars in which the
-    part starts notes in at least `least_bars` bars; 0 when no passage has that many."""
+    """The largest copied share (see `copied_share`) over every passage of `window_bars` bars or more (the
+    whole part included) in which the part starts notes in at least `least_bars` bars; 0 when no passage has
+    that many. A bar counts as copied in a passage when it repeats an earlier bar of that passage."""
+    played = np.array([p is not None for p in patterns], dtype=bool)
+    if not played.any():
+        return 0.0
+    last: dict[tuple, int] = {}
+    previous = np.full(len(patterns), -1, dtype=np.int64)  # the latest earlier bar with the same notes
+    for i, p in enumerate(patterns):
+        if p is not None:
+            previous[i] = last.get(p, -1)
+            last[p] = i
     worst = 0.0
-    for first in range(max(len(patterns) - window_bars + 1, 1)):
-        window = patterns[first:first + window_bars]
-        if sum(p is not None for p in window) >= least_bars:
-            worst = max(worst, copied_share(window))
+    for first in range(max(len(patterns) - window_bars + 1, 0)):
+        counted = np.cumsum(played[first:])
+        copied = np.cumsum(played[first:] & (previous[first:] >= first))
+        ok = counted >= least_bars
+        ok[:window_bars - 1] = False
+        if ok.any():
+            worst = max(worst, float((copied[ok] / counted[ok]).max()))
     return worst
 
 
 def is_held_drone(score: Score, part: str) -> bool:
-    """A part whose every note lasts two bars or more: a drone, held rather than played."""
+    """A part that holds one pitch (or one chord) at a time: a drone, held rather than played.
+
+    Every note lasts two bars or more (bars of the metre it starts in), and the part keeps the same keys
+    from one stroke to the next except where the key or the section changes between them: a drone is
+    struck again, and moves with the key, but never plays a figure. A melody in long notes is not a drone.
+    """
     notes = score.notes_of(part)
-    bar = score.bar_ticks(*score.metre_at(0))
-    return bool(notes) and all(n.duration >= 2 * bar for n in notes)
+    if not notes:
+        return False
+    if any(n.duration < 2 * score.bar_ticks(*score.metre_at(n.start)) for n in notes):
+        return False
+    strokes: dict[int, set[int]] = {}
+    for n in notes:
+        strokes.setdefault(n.start, set()).add(n.pitch)
+    cuts = sorted({k.tick for k in score.keys} | {s.start for s in read_sections(score)})
+    ticks = sorted(strokes)
+    for before, after in zip(ticks, ticks[1:], strict=False):
+        moved = strokes[before] != strokes[after]
+        if moved and bisect_right(cuts, after) == bisect_right(cuts, before):
+            return False  # a change of keys with no change of key or section between: a figure
+    return True
 
 
 def ground_cycles(score: Score, part: str, figure: tuple[int, ...] = (2, 5, 4)) -> tuple[int, int]:

@@ -1,6 +1,6 @@
-"""Two small MIDI files made from code, free of any rights, for measuring the styles on foreign files.
+"""Three small MIDI files made from code, free of any rights, for measuring the styles on foreign files.
 
-Neither is one of the scores, and neither is written the way `scores.score.to_midi` writes: they are made as
+None is one of the scores, and none is written the way `scores.score.to_midi` writes: they are made as
 other sequencers make files, so that a style meets what it meets in the wild.
 
 - `chorale_midi()`: a four-part chorale in G major (24 bars of 4/4 in three periods of eight: p in half
@@ -11,8 +11,13 @@ other sequencers make files, so that a style meets what it meets in the wild.
 - `piano_midi()`: a pedalled piano piece in A minor on one track and channel (24 bars of 3/4: an arpeggiated
   opening, a quiet middle in long chords, a loud climax in octaves and a close), the pedal down and up in
   every bar and an expression swell over the climax.
+- `quartet_midi()`: a dense texture in C minor in the manner of a classical string quartet with a piano (16
+  bars of 4/4, two chords a bar): a first violin's line, the second violin and viola in repeated eighths
+  (double stops in the loud middle), the cello's bass, and a piano track of broken-chord eighths over
+  the bass in octaves, the pedal changed with every chord. Up to eleven notes sound at once, so that an
+  eight-voice CMI must steal (or an arrangement make room).
 
-The harmony of both is a plain progression voiced by nearest motion (`_voice`); nothing is random, so the
+The harmony of all three is a plain progression voiced by nearest motion (`_voice`); nothing is random, so the
 files are the same every time.
 """
 
@@ -180,7 +185,69 @@ def piano_midi() -> mido.MidiFile:
     return midi
 
 
-SAMPLES = {"chorale": chorale_midi, "piano": piano_midi}
+# The quartet's harmony, a chord a half note: two phrases of four bars, a louder middle, a close.
+_QUARTET_CHORDS = ("Cm", "Cm/Eb", "Fm", "G", "Ab", "Fm/Ab", "G", "G7",
+                   "Cm", "Bb", "Eb", "Ab", "Fm", "Dm7b5", "G", "G7",
+                   "Ab", "Fm", "Dm7b5", "G7", "Cm", "Ab", "Fm", "G",
+                   "Eb", "Ab", "Fm", "G7", "Cm", "G7", "Cm", "Cm")
+_QUARTET_RANGES = {"violin 1": (67, 84), "violin 2": (60, 76), "viola": (53, 69), "cello": (36, 52)}
+
+
+def quartet_midi() -> mido.MidiFile:
+    """The dense quartet with piano (see the module's docstring)."""
+    midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    midi.tracks.append(_track("quartet", [
+        (0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(96))),
+        (0, 0, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
+        (0, 0, mido.MetaMessage("key_signature", key="Cm")),
+    ]))
+    voiced = _voice(list(_QUARTET_CHORDS), _QUARTET_RANGES, {"violin 1": 75, "violin 2": 67, "viola": 60,
+                                                              "cello": 48})
+    programs = {"violin 1": 40, "violin 2": 40, "viola": 41, "cello": 42}
+    events: dict[str, list] = {name: [(0, 1, mido.Message("program_change", channel=ch, program=programs[name]))]
+                               for ch, name in enumerate(_QUARTET_RANGES)}
+    piano: list = [(0, 1, mido.Message("program_change", channel=4, program=0))]
+
+    def note(out: list, ch: int, t: int, length: int, pitch: int, velocity: int) -> None:
+        out.append((t, 3, mido.Message("note_on", channel=ch, note=pitch, velocity=velocity)))
+        out.append((t + length, 2, mido.Message("note_off", channel=ch, note=pitch, velocity=0)))
+
+    half = 2 * Q
+    for i, chords in enumerate(voiced):  # i counts half notes: 16 bars of two
+        t = i * half
+        loud = 8 <= i < 24
+        v = 92 if loud else 70
+        c = chord(_QUARTET_CHORDS[i])
+        nxt = voiced[i + 1] if i + 1 < len(voiced) else chords
+        top = chords["violin 1"]  # the first violin: the chord tone, a step toward the next, an eighth turn
+        step = (1 if nxt["violin 1"] > top else -1) * (2 if abs(nxt["violin 1"] - top) > 2 else 1)
+        line = [(0, Q, top), (Q, Q // 2, top + step), (3 * Q // 2, Q // 2, top + (step if i % 3 else -step))]
+        for at, length, p in line:
+            note(events["violin 1"], 0, t + at, length, p, v + 6)
+        for k in range(4):  # second violin and viola: repeated eighths on their chord tones
+            note(events["violin 2"], 1, t + k * Q // 2, Q // 2, chords["violin 2"], v - 14)
+            note(events["viola"], 2, t + k * Q // 2, Q // 2, chords["viola"], v - 16)
+            if loud and k % 2 == 0:  # a double stop: the chord's third or fifth below the second violin
+                below = max(p for p in range(chords["violin 2"] - 9, chords["violin 2"] - 2)
+                            if p % 12 in c.pcs)
+                note(events["violin 2"], 1, t + k * Q // 2, Q // 2, below, v - 18)
+        note(events["cello"], 3, t, Q, chords["cello"], v)
+        note(events["cello"], 3, t + Q, Q, chords["cello"] if i % 2 else chords["cello"] + 7, v - 6)
+        bass = 36 + (c.bass_pc - 36) % 12  # the piano: the bass in octaves, a broken chord over it
+        note(piano, 4, t, half, bass, v - 4)
+        note(piano, 4, t, half, bass + 12, v - 10)
+        tones = sorted(p for p in range(max(55, bass + 13), 82) if p % 12 in c.pcs)[:4]  # above the octave
+        for k, p in enumerate(tones):
+            note(piano, 4, t + k * Q // 2, Q // 2, p, v - 20 + 4 * (k == 0))
+        piano.append((t + Q // 8, 1, mido.Message("control_change", channel=4, control=64, value=127)))
+        piano.append((t + half - Q // 8, 1, mido.Message("control_change", channel=4, control=64, value=0)))
+    for name in _QUARTET_RANGES:
+        midi.tracks.append(_track(name, events[name]))
+    midi.tracks.append(_track("piano", piano))
+    return midi
+
+
+SAMPLES = {"chorale": chorale_midi, "piano": piano_midi, "quartet": quartet_midi}
 
 
 def note_count(midi: mido.MidiFile, channel: int | None = None) -> int:

@@ -22,9 +22,11 @@ BEND_RANGE_SEMITONES = 2  # General MIDI's default; set again by RPN 0 on every 
 BEND_MAX = 8191  # the pitch wheel's 14 bits, centred on 0 as mido counts them
 
 # What each part is for, so that transformations can choose their parts in any score:
-# "ground" (a repeated bass or bell figure that a march leaves on its own metre), "melody", "inner",
-# "bass", "drums", "pedal" (a held drone), "shadow" (a soft copy a transformation added).
-ROLES = ("ground", "melody", "inner", "bass", "drums", "pedal", "shadow")
+# "ground" (the piece's one fixed figure, a bass or bell figure that every style keeps as written and a
+# march leaves on its own metre), "ostinato" (a repeated figure of the piece that a style varies with the
+# form but never re-pitches nor thins), "melody", "inner", "bass", "drums", "pedal" (a held drone), "shadow"
+# (a soft copy a transformation added).
+ROLES = ("ground", "melody", "inner", "bass", "drums", "pedal", "shadow", "ostinato")
 _ROLE_PREFIX = "role: "  # a text meta event carrying a part's role through a MIDI file
 
 MODES = ("major", "minor")

@@ -56,6 +56,16 @@ class Step:
         return "rng" in inspect.signature(TRANSFORMS[self.name]).parameters
 
     @property
+    def wants_source(self) -> bool:
+        """The transformation compares with the score before the style (takes `source`): the style passes it."""
+        return "source" in inspect.signature(TRANSFORMS[self.name]).parameters
+
+    @property
+    def fits_voices(self) -> bool:
+        """The transformation fits a number of voices (takes `max_voices`) and the step leaves it unset."""
+        return "max_voices" in inspect.signature(TRANSFORMS[self.name]).parameters and "max_voices" not in self.params
+
+    @property
     def wants_sections(self) -> bool:
         """The transformation composes by sections (it takes `sections`): the style passes those it reads."""
         return "sections" in inspect.signature(TRANSFORMS[self.name]).parameters
@@ -81,27 +91,35 @@ def _steps(*steps: tuple | str | Step) -> tuple[Step, ...]:
 
 
 # How much of the piece each style makes dissonant, at its climax (Step.dial): the dial of the styles.
-OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.45, 0.55, 0.85
+OMINOUS_DIAL, DISSONANT_DIAL, NIGHTMARE_DIAL = 0.5, 0.55, 0.85
+# The layers are composed whole (no limit of voices of their own): the last step of every style but plain,
+# fit_cards, makes room for them, thinning the piece's doublings and figuration before a layer loses
+# anything.
+WHOLE = {"max_voices": None}
+# Every style but plain begins by varying the piece's own repeated bars, so that its layers follow them,
+# and ends by varying what still repeats (the layers too) and fitting the arrangement to the cards.
+_FINISH = _steps("vary_repeats", "fit_cards")
+_MARCH_FINISH = _steps(("vary_repeats", {"displace": False}), "fit_cards")  # a march keeps its duple grid
 
 _OMINOUS = _steps(
-    # room for the pedal and the doublings where eight notes already sound: inner octave doublings go
-    ("thin", {"room": 1}),
-    # an ostinato repeated bar for bar (the Trionfo's timpani) breaks, thins and leaps with the phrases
+    # a part repeated bar for bar (the Trionfo's pianos, timpani and drums; the Sonnerie's continuo) follows
+    # the form: new registers, displacement, breaks and changes at the cadences; the ground stays as written
     "vary_ostinato",
     # the darker mode in the sections that build (the quiet ones keep theirs); never on the ground
     ("phrygian", {}, OMINOUS_DIAL, "section"),
     # a pedal that moves with the bass and the form, a low doubling that comes and goes by phrases
-    ("moving_pedal", {"velocity": 44, "program": 19, "added_from": 0.9}),  # the flat second at the climax
-    ("phrase_doubling", {"roles": ("bass",), "velocity_scale": 0.5}),
+    ("moving_pedal", {"velocity": 44, "program": 19, "added_from": 0.9, **WHOLE}),  # the flat second at the climax
+    ("phrase_doubling", {"roles": ("bass",), "velocity_scale": 0.5, **WHOLE}),
     ("tempo_scale", {"factor": 0.7}),
     "dread_voices",
     # after the voices are chosen, so that the detuned copy beats against the melody's own voice; in the
     # phrases the dial gives it, more of them toward the climax
-    ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45}, 0.7),
+    ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.45, **WHOLE}, 0.7),
     ("dynamics", {"scale": 0.9, "sforzando_chance": 0.04, "by_form": 0.35}),
     # the colours change with the form: pads and glass where it is quiet, organ and strings where it
     # builds, the choir at the climax
     "orchestration_arc",
+    *_FINISH,
 )
 
 
@@ -109,20 +127,20 @@ def _dissonance(dial: float, shadowed: tuple[str, ...] = ("melody",)) -> tuple[S
     """The dissonant steps at one dial: shadows of the `shadowed` parts, smears and clusters in that share of
     the climax's phrases (fewer in quiet sections), the melody a tritone off in about half of those."""
     return _steps(
-        ("thin", {"room": 2}, dial),  # room for the shadow and the smear in their phrases, where eight sound
         ("bitonality", {"interval": -6, "roles": ("melody",)}, dial / 2),
-        ("tritone_shadow", {"interval": -6, "velocity_scale": 0.45, "roles": shadowed}, dial),
-        ("minor_second_smear", {"interval": 1, "velocity_scale": 0.3, "roles": ("melody",), "tie": True}, dial),
-        ("clusters", {"min_beats": 2.0, "intervals": (1, 2), "velocity_scale": 0.45}, dial),
+        ("tritone_shadow", {"interval": -6, "velocity_scale": 0.45, "roles": shadowed, **WHOLE}, dial),
+        ("minor_second_smear", {"interval": 1, "velocity_scale": 0.3, "roles": ("melody",), "tie": True, **WHOLE},
+         dial),
+        ("clusters", {"min_beats": 2.0, "intervals": (1, 2), "velocity_scale": 0.45, **WHOLE}, dial),
     )
 
 
-_DISSONANT = _dissonance(DISSONANT_DIAL)
+_DISSONANT = _steps("vary_ostinato") + _dissonance(DISSONANT_DIAL) + _FINISH
 _MARCH = _steps(
     "major_to_minor",
     ("remeter_as_march", {"pattern": "even"}),
     ("march_introduction", {"bars": 4}),
-    ("march_drums", {"snare_velocity": 72, "timpani_velocity": 76}),
+    ("march_drums", {"snare_velocity": 72, "timpani_velocity": 76, **WHOLE}),
 )
 
 STYLES: dict[str, Style] = {
@@ -135,29 +153,33 @@ STYLES: dict[str, Style] = {
                            "climax, the melody a tritone off in some of them", _DISSONANT),
         Style("march", "triple time re-metered as a duple march in minor after four bars of drums alone, the "
                        "snare and timpani filling at phrase ends and accenting the cadences, lighter in the "
-                       "trio, the bells on their own three-beat cycle", _MARCH),
+                       "trio, the bells on their own three-beat cycle",
+              _steps(("vary_ostinato", {"displace": False})) + _MARCH + _MARCH_FINISH),
         Style("nightmare", "the march made dissonant in most phrases and given the voices of dread",
-              _dissonance(NIGHTMARE_DIAL, ("melody", "inner"))[:1] + _MARCH[:1]
-              + _dissonance(NIGHTMARE_DIAL, ("melody", "inner"))[1:] + _MARCH[1:]
+              _steps(("vary_ostinato", {"displace": False})) + _MARCH[:1]
+              + _dissonance(NIGHTMARE_DIAL, ("melody", "inner")) + _MARCH[1:]
               + _steps("dread_voices", ("dynamics", {"scale": 0.85, "sforzando_chance": 0.03}),
-                       "orchestration_arc")),
+                       "orchestration_arc") + _MARCH_FINISH),
         Style("cue", "a film cue of 2-4 minutes: the opening of every section, slow and sparse over a held "
                      "drone, the upper parts in long swelling notes (the melody detuned against itself), the bass one "
                      "note a bar, the voices of dread",
               _steps(("condense", {"minutes": 3.0, "tempo_factor": 0.6}),
                      ("long_notes", {"roles": ("melody", "inner"), "bars": 2}),
                      ("long_notes", {"roles": ("bass",), "bars": 1, "swell": False}),
-                     ("pedal", {"kind": "tonic", "every_bars": 8, "velocity": 40, "program": 89}),
+                     "vary_ostinato",
+                     ("pedal", {"kind": "tonic", "every_bars": 8, "velocity": 40, "program": 89, **WHOLE}),
                      ("tempo_scale", {"factor": 0.6}),
                      "dread_voices",
-                     ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.4}),
-                     ("dynamics", {"scale": 0.8, "sforzando_chance": 0.0}))),
+                     ("detuned_doubling", {"roles": ("melody",), "velocity_scale": 0.4, **WHOLE}),
+                     ("dynamics", {"scale": 0.8, "sforzando_chance": 0.0})) + _FINISH),
         Style("limping", "a waltz that drops a beat every fourth bar, Locrian where the piece builds, over a "
                          "tritone pedal",
-              _steps(("locrian", {}, OMINOUS_DIAL, "section"),
-                     ("moving_pedal", {"added_interval": 6, "added_from": 0.5, "velocity": 36, "program": 97}),
+              _steps("vary_ostinato",
+                     ("locrian", {}, OMINOUS_DIAL, "section"),
+                     ("moving_pedal", {"added_interval": 6, "added_from": 0.5, "velocity": 36, "program": 97,
+                                       **WHOLE}),
                      ("limping_waltz", {"every": 4}),
-                     ("tempo_scale", {"factor": 0.85}))),
+                     ("tempo_scale", {"factor": 0.85})) + _FINISH),
     )
 }
 
@@ -238,18 +260,23 @@ def _within(before: Score, after: Score, spans: list[tuple[int, int]]) -> Score:
     return after.with_notes(notes, [p for p in after.parts if p.name in used]).replace(keys=keys)
 
 
-def apply_style(score: Score, style: str | Style, seed: int = 0, tempo_scale: float = 1.0) -> Score:
+def apply_style(score: Score, style: str | Style, seed: int = 0, tempo_scale: float = 1.0,
+                voices: int | None = None) -> Score:
     """The score in a style, its title with the style's name appended ("Sonnerie (after Marais), ominous").
 
     Each step that draws on chance gets a random.Random of its own, seeded by the seed, the step's place
     and its name, so the same seed gives the same score. A dialled step acts on the phrases or sections
     `dial_spans` chooses from the form the piece has (scores.analysis.read_sections: read once, and again
     after a step that moves notes in time). `tempo_scale` multiplies every tempo after the style (0.5 =
-    half speed). "plain" changes nothing, title included, unless `tempo_scale` does.
+    half speed). `voices` is the number of cards of the model the arrangement is for (None: the IIx's 8,
+    scores.transforms.CMI_VOICES): a step that fits the voices and does not set its own gets it (fit_cards,
+    the last step of every style but plain). "plain" changes nothing, title included, unless `tempo_scale` does.
     """
     chosen = get_style(style) if isinstance(style, str) else style
     if not tempo_scale > 0:
         raise StyleError(f"a tempo scale of {tempo_scale:g}")
+    if voices is not None and not 1 <= voices <= 64:
+        raise StyleError(f"{voices} voices (1-64)")
     result = score
     sections: list[Section] | None = None
     for index, step in enumerate(chosen.steps):
@@ -259,6 +286,10 @@ def apply_style(score: Score, style: str | Style, seed: int = 0, tempo_scale: fl
         if step.wants_sections:
             sections = sections or read_sections(result)
             params["sections"] = sections
+        if step.wants_source:
+            params["source"] = score
+        if voices is not None and step.fits_voices:
+            params["max_voices"] = voices
         out = TRANSFORMS[step.name](result, **params)
         if step.dial is not None:
             sections = sections or read_sections(result)

@@ -1,7 +1,9 @@
 """Transformations that turn a score ominous or dissonant: each a small pure function from a Score to a Score.
 
 They run in a fixed order of stages, mode, harmony, register, time, sound (after "form", which
-chooses what of the piece is played: a condensed cue, parts reduced to long notes). Every one takes the score
+chooses what of the piece is played: a condensed cue, parts reduced to long notes, the piece's repeated bars
+varied; and before "finish", which answers for the whole: what still repeats varied, the notes fitted to the
+cards). Every one takes the score
 first and keyword parameters after it, chooses its parts by role (Part.role), and leaves the drum kit's keys
 alone (a part on the drum channel is never re-pitched, whatever roles are asked for). Randomness comes only
 from a `random.Random` passed in as `rng`, so a seed gives the same score every time.
@@ -26,13 +28,15 @@ from operator import attrgetter
 
 import numpy as np
 
-from scores.analysis import bar_patterns, copied_share, estimate_key, read_sections, section_at
+from scores import cards, variation
+from scores.analysis import estimate_key, read_sections, section_at
 from scores.score import Control, Key, Note, Part, Score
 from scores.theory import degree_map
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 from synth.midi import DRUM_CHANNEL
 
-PITCHED_ROLES = ("ground", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
+PITCHED_ROLES = ("ground", "ostinato", "melody", "inner", "bass", "pedal", "shadow")  # every role but "drums"
+FIXED_ROLES = ("ground", "ostinato")  # never re-pitched by a mode change, never thinned
 LOWEST_KEY, HIGHEST_KEY = 0, 127
 # Added notes fit within the cards of the default model (the IIx's eight), so that they never make it steal.
 CMI_VOICES = PROFILES[DEFAULT_PROFILE].n_voices
@@ -158,18 +162,19 @@ def _fit(score: Score, added: Iterable[Note], max_voices: int | None, *, split: 
     """The added notes that fit, in order, with the score's notes and each other, within `max_voices`.
 
     A note is kept from its onset to the first tick where it would make more than `max_voices` notes
-    sound (the CMI would then steal a card), and dropped if that leaves less than an eighth (or less than
+    sound (the CMI would then steal a card; the score's notes count as long as the sustain pedal holds
+    them: scores.cards), and dropped if that leaves less than an eighth (or less than
     itself, if it is shorter). With `split`, a held note (a drone) also sounds again, struck anew,
     wherever a beat or more of room opens later within its length. None means no limit.
     """
     added = sorted(added, key=_IN_ORDER)
     if max_voices is None or not added:
         return added
-    size = max(max(n.end for n in added), score.end) + 1
+    spans = cards.held_spans(score)
+    size = max(max(n.end for n in added), score.end, max((end for _, _, end in spans), default=0)) + 1
     counts = np.zeros(size + 1, dtype=np.int32)
-    heard = _heard(score.notes)
-    np.add.at(counts, [n.start for n in heard], 1)
-    np.add.at(counts, [n.end for n in heard], -1)
+    np.add.at(counts, [start for _, start, _ in spans], 1)
+    np.add.at(counts, [end for _, _, end in spans], -1)
     counts = np.cumsum(counts)
     shortest, beat = score.ticks(0.5), score.ticks(1.0)
     kept = []
@@ -223,7 +228,7 @@ _HARMONIC_MINOR = {9: 8, 10: 11}  # the augmented second between the lowered six
 
 def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], *, only_mode: str | None = None,
                    new_mode: str | None = None) -> Score:
-    names = _targets(score, roles) - _targets(score, ("ground",))  # a ground is never re-pitched
+    names = _targets(score, roles) - _targets(score, FIXED_ROLES)  # a ground or an ostinato is never re-pitched
     key_at = _key_finder(score)
     notes = []
     for n in score.notes:
@@ -241,8 +246,9 @@ def _remap_degrees(score: Score, mapping: dict[int, int], roles: Iterable[str], 
 def phrygian(score: Score, *, roles: Sequence[str] = PITCHED_ROLES) -> Score:
     """Every note of the chosen parts onto the Phrygian scale of its local tonic: over D, E becomes E-flat.
 
-    Parts of role "ground" (the Sonnerie's bells) are never re-pitched, by this or any mode change: the
-    ground is the piece's one fixed figure, and the music above it takes the new mode.
+    Parts of role "ground" (the Sonnerie's bells) and "ostinato" (the Trionfo's pianos) are never
+    re-pitched, by this or any mode change: the ground is the piece's one fixed figure, an ostinato the
+    figure a section is built on, and the music above them takes the new mode.
 
     The second degree is lowered in every key; in a major key the third, sixth and seventh too, and in a
     minor key its raised sixth and seventh, so that the whole scale is Phrygian. Notes outside the key stay;
@@ -803,6 +809,7 @@ DREAD_PROGRAMS: dict[str, tuple[int, ...]] = {
     "bass": (42, 48),  # gamba (cello), string ensemble
     "pedal": (19, 97),  # church organ, saucer drone
     "ground": (14,),  # the bells
+    "ostinato": (14,),  # the bells too: the Trionfo's pianos struck as a carillon
     "shadow": (53, 99),  # vox pad, martian choir
 }
 
@@ -1231,6 +1238,8 @@ ARC_PROGRAMS: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
     "pedal": ((89,), (19, 97), (19,)),  # warm pad; organ, saucer drone; organ
     "shadow": ((53,), (99, 53), (99, 55)),  # vox pad; martian choir, vox pad; martian choir, orchestra hit
 }
+DECAYING_PROGRAMS = frozenset({11})  # the vibraphone's bars die away: no voice for a line of long notes
+LONG_NOTE_BEATS = 1.5  # a section whose notes in a part last this long on average is sustained there
 
 
 def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int]]] | None = None,
@@ -1241,8 +1250,10 @@ def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int
 
     A section under `quiet_below` intensity takes the role's quiet colours (ARC_PROGRAMS), one from
     `climax_from` on the climax's, the others those of a section that builds; the rng picks among them
-    (the first without one), never the same voice twice running when there is another. The ground, the
-    drum kit and parts of role "drums" keep their voices; parts that share a channel change together.
+    (the first without one), never the same voice twice running when there is another, and never a voice
+    that dies away (DECAYING_PROGRAMS) where the part's notes last LONG_NOTE_BEATS or more on average (a
+    slow lament on the vibraphone would be strokes and silence). The ground, the drum kit and parts of
+    role "drums" keep their voices; parts that share a channel change together.
     """
     table = ARC_PROGRAMS if programs is None else programs
     sections = _sections_of(score, sections)
@@ -1258,7 +1269,11 @@ def orchestration_arc(score: Score, *, programs: dict[str, Sequence[Sequence[int
         last[p.channel] = p.program
         for sec in sections:
             level = 0 if sec.intensity < quiet_below else 2 if sec.intensity >= climax_from else 1
-            choices = [c for c in table[p.role][level] if c != last[p.channel]] or list(table[p.role][level])
+            colours = list(table[p.role][level])
+            lengths = [n.duration for n in score.notes if n.part in sharing and sec.start <= n.start < sec.stop]
+            if lengths and sum(lengths) / len(lengths) >= score.ticks(LONG_NOTE_BEATS):
+                colours = [c for c in colours if c not in DECAYING_PROGRAMS] or colours
+            choices = [c for c in colours if c != last[p.channel]] or colours
             program = choices[0] if rng is None else rng.choice(choices)
             if program != last[p.channel]:
                 controls += [Control(sec.start, name, "program", 0, program) for name in sharing]
@@ -1275,13 +1290,13 @@ def thin(score: Score, *, room: int = 1, max_voices: int = CMI_VOICES) -> Score:
     A note goes when it is an inner voice (neither the highest nor the lowest key sounding where it starts),
     another note of its pitch class in another octave sounds through the whole of it (so no pitch class is
     lost), and while it sounds `max_voices` - `room` + 1 or more notes sound at once (so that `room` voices
-    open for the layers). Grounds and the drum kit are never thinned; a score with room already is left as
-    it is.
+    open for the layers). Grounds, ostinati and the drum kit are never thinned; a score with room already is
+    left as it is.
     """
     if room < 1:
         raise TransformError(f"room for {room} voices")
     drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
-    keep = drums | _targets(score, ("ground",))
+    keep = drums | _targets(score, FIXED_ROLES)
     heard = _heard(score.notes)
     if not heard:
         return score
@@ -1316,48 +1331,45 @@ def thin(score: Score, *, room: int = 1, max_voices: int = CMI_VOICES) -> Score:
     return score.with_notes(n for n in score.notes if (n.start, n.pitch, n.part) not in gone)
 
 
-def vary_ostinato(score: Score, *, roles: Sequence[str] = ("melody", "inner", "bass"), least_copied: float = 0.85,
-                  sections=None, rng: random.Random | None = None) -> Score:
-    """An ostinato that answers the form: each part of the chosen roles that repeats `least_copied` or more of
-    its bars literally is played phrase by phrase as written, with its phrase's last bar left out (a break
-    before the cadence), thinned to the strokes on its bars' downbeats, or with its first bar an octave up
-    (where the part's own range allows), chosen afresh so that it seldom repeats a bar, the thinned form first
-    in quiet sections (intensity under 0.3). Grounds and the drum kit are never varied.
+def vary_ostinato(score: Score, *, roles: Sequence[str] | None = None, displace: bool = True,
+                  source: Score | None = None, sections=None, rng: random.Random | None = None) -> Score:
+    """The piece's own repeated bars re-realised with the form, before a style adds its layers (which then
+    follow them): each part of the chosen roles (every part, by default) that repeats more than
+    scores.variation.TRIGGER of its bars literally over some passage of 17 bars or more is played bar by
+    bar as written where it can afford to repeat, and otherwise varied as its place asks: a change at the
+    cadence, a new register where a phrase begins (up at the climax, down where it is quiet), displacement
+    between (none without `displace`: a march keeps its grid). An ostinato (a part that repeats most of its
+    bars within the 16 before them) also breaks, thins to its downbeats or rests at its cadences; a part on
+    the drum channel takes strokes added instead of a new register (scores.variation).
+
+    Never varied: a ground, a held drone, and a drum kit of role "drums" in `source` (the score before the
+    style; this score when not given): a file's drums are kept as they came.
     """
-    names = _targets(score, roles) - _targets(score, ("ground",))
-    chosen_parts = [name for name in sorted(names) if copied_share(bar_patterns(score, name)) >= least_copied]
-    if not chosen_parts:
-        return score
-    rng = rng or random.Random(0)
-    sections = _sections_of(score, sections)
-    bars = score.bar_starts() or [0]
-    notes = [n for n in score.notes if n.part not in chosen_parts]
-    for name in chosen_parts:
-        own = score.notes_of(name)
-        low, high = min(n.pitch for n in own), max(n.pitch for n in own)
-        starts = [n.start for n in own]
-        fresh = _Fresh(score)
-        for start, stop, sec, _place in _phrases_of(score, sections):
-            phrase = own[bisect_right(starts, start - 1):bisect_right(starts, stop - 1)]
-            if not phrase:
-                continue
-            inside = [b for b in bars if start <= b < stop]
-            last = inside[-1] if len(inside) > 1 else stop
-            second = inside[1] if len(inside) > 1 else stop
-            options = [
-                phrase,
-                [n for n in phrase if n.start < last],
-                [n for n in phrase if n.start in inside],
-                [Note(n.start, n.duration, n.pitch + 12, n.velocity, n.part) if n.start < second else n
-                 for n in phrase] if high + 12 <= HIGHEST_KEY and high + 12 - low <= 24 else [],
-            ]
-            options = [o for o in options if o]
-            order = list(range(len(options)))
-            rng.shuffle(order)
-            if sec.intensity < 0.3:
-                order.sort(key=lambda k: k != 2)
-            notes += fresh.choose([options[k] for k in order])
-    return score.with_notes(notes)
+    wanted = None if roles is None else set(roles)
+    names = [p.name for p in score.parts if wanted is None or p.role in wanted]
+    kept = [p.name for p in (source or score).parts if p.role == "drums"]
+    return variation.vary(score, names, _sections_of(score, sections), rng or random.Random(0), displace=displace,
+                          kept=kept)
+
+
+def vary_repeats(score: Score, *, roles: Sequence[str] | None = None, displace: bool = True,
+                 source: Score | None = None, sections=None, rng: random.Random | None = None) -> Score:
+    """As vary_ostinato, once the layers are in: whatever part still repeats its bars (a composed layer over
+    a ground whose harmony comes back every bar, a part the style has re-metered) is varied the same way."""
+    return vary_ostinato(score, roles=roles, displace=displace, source=source, sections=sections, rng=rng)
+
+
+def fit_cards(score: Score, *, max_voices: int = CMI_VOICES, source: Score | None = None) -> Score:
+    """The arrangement thinned to the cards of the model it is for (`max_voices`, 8 on the IIx), the sustain
+    pedal counted, so that the engine steals no note the arrangement could spare (scores.cards.fit): where
+    more would sound, unison and octave doublings, masked notes and repeated figuration go first, then the
+    other inner notes of the piece, then the notes of the layers a style added (the parts `source`, the
+    score before the style, does not have); the melody, the bass, the grounds, the ostinati and the drum
+    kit never, nor the file's own pedalling.
+    """
+    if max_voices < 1:
+        raise TransformError(f"{max_voices} voices")
+    return cards.fit(score, max_voices, source).score
 
 
 # --- a film cue ---------------------------------------------------------------------------------------
@@ -1503,6 +1515,8 @@ STAGES: dict[str, tuple[Callable[..., Score], ...]] = {
     "time": (tempo_scale, augmentation, remeter_as_march, limping_waltz, march_introduction, march_ostinato,
              march_drums, canon),
     "sound": (detuned_doubling, dynamics, dread_voices, orchestration_arc),
+    # what the arrangement answers for as a whole: no part repeated bar for bar, no more notes than the cards
+    "finish": (vary_repeats, fit_cards),
 }
 TRANSFORMS: dict[str, Callable[..., Score]] = {f.__name__: f for stage in STAGES.values() for f in stage}
 STAGE_OF: dict[str, str] = {f.__name__: stage for stage, fs in STAGES.items() for f in fs}

@@ -29,12 +29,14 @@ About 3 min 54 s. Keys in the MIDI key map: the modes have no key signature of t
 the real mode.
 
 Parts (General MIDI programs as numbered on the wire, 0-127):
-  choir    ch 0  GM 52 aah-choir          melody  up to 3 voices (S, A, T/B)
-  piano    ch 1  GM 0  piano              ground  the ostinati, 2 notes (a fifth or a fourth)
-  timpani  ch 2  GM 47 timpani            bass    1 note
-  drone    ch 3  GM 48 string ensemble    pedal   the bordun: an open fifth (2) or its root alone (1)
-  celesta  ch 4  GM 8  celesta            inner   1 note, colours where the choir is silent
-  drums    ch 9  drum kit                 drums   1 note at a time (short strokes)
+  choir    ch 0  GM 52 aah-choir          melody    up to 3 voices (S, A, T/B)
+  piano    ch 1  GM 0  piano              ostinato  the ostinati, 2 notes (a fifth or a fourth): one figure a
+                                                    section, which styles vary with the form
+  timpani  ch 2  GM 47 timpani            bass      1 note
+  drone    ch 3  GM 48 string ensemble    pedal     the bordun: an open fifth (2) or its root alone (1)
+  celesta  ch 4  GM 8  celesta            inner     1 note, colours where the choir is silent
+  drums    ch 9  drum kit                 ostinato  1 note at a time (short strokes): the dance's, the
+                                                    chant's and the climax's figures
 
 Voice budget (the CMI IIx has 8): choir 3 + piano 2 + timpani 1 + drums 1 + drone 1 = 8 wherever the
 drums play, so the drone is a single note there; without drums the drone holds its fifth (3+2+1+2 = 8); the
@@ -127,11 +129,11 @@ DRUM_KEYS = (36, 38, 49)
 
 PARTS = (
     Part("choir", 0, program=52, role="melody", volume=118, pan=64),
-    Part("piano", 1, program=0, role="ground", volume=108, pan=46),
+    Part("piano", 1, program=0, role="ostinato", volume=108, pan=46),
     Part("timpani", 2, program=47, role="bass", volume=120, pan=72),
     Part("drone", 3, program=48, role="pedal", volume=96, pan=84),
     Part("celesta", 4, program=8, role="inner", volume=88, pan=100),
-    Part("drums", 9, program=0, role="drums", volume=124, pan=56),
+    Part("drums", 9, program=0, role="ostinato", volume=124, pan=56),
 )
 RANGES = {"choir": CHOIR_RANGE, "piano": PIANO_RANGE, "timpani": TIMPANI_RANGE, "drone": DRONE_RANGE,
           "celesta": CELESTA_RANGE}

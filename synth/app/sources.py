@@ -38,14 +38,15 @@ def builtin_names() -> list[str]:
 
 
 def open_source(name_or_path: str | os.PathLike, style: str | None = None, *, seed: int = 0,
-                tempo_scale: float = 1.0) -> tuple[str, mido.MidiFile]:
+                tempo_scale: float = 1.0, voices: int | None = None) -> tuple[str, mido.MidiFile]:
     """Resolve a built-in name, a score's name or a path to (display name, MIDI file).
 
     A path ending in .toml is a Page R song, played out by synth.pager's sequencer; its problems
     are synth.pager.SongFileError (a ValueError) naming the file, line and field.
 
     With a style other than plain (or a tempo scale other than 1) the piece is arranged first
-    (scores.arrange) and the display name says so: "sonnerie (ominous)". The display name is otherwise
+    (scores.arrange, for a CMI of `voices` cards: 8 by default) and the display name says so:
+    "sonnerie (ominous)". The display name is otherwise
     the name, or the file's name without its directory. Reading errors of an existing file are raised by
     synth.midifile as MidiFileError; an unknown style as scores.styles.StyleError (ValueErrors, like
     SourceError).
@@ -61,7 +62,8 @@ def open_source(name_or_path: str | os.PathLike, style: str | None = None, *, se
     label = style or "plain"
     if tempo_scale != 1.0:
         label += f", tempo x{tempo_scale:g}"
-    return f"{display} ({label})", arrange_midi(midi, style or "plain", seed=seed, tempo_scale=tempo_scale)
+    return f"{display} ({label})", arrange_midi(midi, style or "plain", seed=seed, tempo_scale=tempo_scale,
+                                                voices=voices)
 
 
 def _open_plain(name: str) -> tuple[str, mido.MidiFile]:

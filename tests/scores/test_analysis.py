@@ -65,6 +65,32 @@ def test_a_bar_repeated_literally_counts_as_copied_and_a_varied_one_does_not():
     assert worst_copied_share([a, b] * 10) > 0.8 and worst_copied_share([a, b]) == 0.0
 
 
+def test_the_worst_copied_share_takes_every_passage_of_17_bars_or_more_the_whole_part_included():
+    from scores.analysis import worst_copied_share
+
+    twenty = [((0, 480, 40 + i),) for i in range(20)]
+    assert worst_copied_share(twenty + twenty) == 0.5  # no 17 bars repeat, the whole piece does
+    assert worst_copied_share(twenty + twenty[:17]) == 17 / 37
+    assert worst_copied_share(twenty) == 0.0
+
+
+def _drone(strokes, metre=(3, 4), keys=()):
+    parts = (Part("drone", 0, 19, "pedal"),)
+    notes = [Note(start * Q, beats * Q, p, 60, "drone") for start, beats, p in strokes]
+    return Score("d", parts, tuple(notes), metres=((0, *metre),), keys=tuple(keys))
+
+
+def test_a_held_drone_holds_one_pitch_and_moves_only_with_the_key():
+    from scores.analysis import is_held_drone
+    from scores.score import Key
+
+    assert is_held_drone(_drone([(0, 6, 38), (6, 6, 38), (12, 12, 38)]), "drone")  # struck again: still a drone
+    modulating = _drone([(0, 12, 38), (12, 12, 45)], keys=(Key(0, 2, "minor"), Key(12 * Q, 9, "minor")))
+    assert is_held_drone(modulating, "drone")
+    assert not is_held_drone(_drone([(0, 6, 38), (6, 6, 41), (12, 6, 40)]), "drone")  # a melody in long notes
+    assert not is_held_drone(_drone([(0, 6, 38), (6, 3, 38)]), "drone")  # a note of one bar is played, not held
+
+
 def test_the_sections_of_the_scores_are_those_their_sources_mark():
     from scores import build_score
     from scores.analysis import read_sections

@@ -100,3 +100,11 @@ def test_the_ominous_dynamics_follow_the_form_quieter_in_the_quiet_passage_than_
         return mean(styled) / mean(plain)
 
     assert ratio("F major: the quiet passage") < ratio("D minor: the climax") - 0.15
+
+
+def test_a_slow_line_of_long_notes_is_never_given_a_voice_that_dies_away(arrange_piece):
+    from scores.transforms import DECAYING_PROGRAMS
+
+    styled = arrange_piece("trionfo", "ominous")
+    lament = next(s for s in read_sections(styled) if s.name == "lament")
+    assert _program_at(styled, "choir", lament.start) not in DECAYING_PROGRAMS

@@ -80,6 +80,14 @@ def test_every_style_rings_the_sonnerie_bells_d_f_e_in_every_cycle(sonnerie, sty
     assert cycles >= (60 if style == "cue" else 200)
 
 
+@pytest.mark.parametrize("style", ["ominous", "dissonant"])
+def test_the_sonnerie_bells_are_kept_as_written_where_the_style_keeps_time(sonnerie, style):
+    def written(score):  # the strokes: when, how long and which bell (the dynamics may change how hard)
+        return [(n.start, n.duration, n.pitch) for n in score.notes_of("bells")]
+
+    assert written(arrange(sonnerie, style)) == written(sonnerie)
+
+
 def test_a_styled_render_reads_the_file_with_its_drums_and_pedal(tmp_path, samples):
     from synth.app.sources import open_source
 

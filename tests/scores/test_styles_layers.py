@@ -1,12 +1,15 @@
-"""The layers a style adds are composed: they follow the harmony, the phrase and the form instead of looping."""
+"""The layers a style adds are composed: they follow the harmony, the phrase and the form instead of looping; and
+no part of the scores, in any style but plain, comes back bar for bar."""
 
 import pytest
 
-from scores.analysis import bar_patterns, is_held_drone, read_sections, worst_copied_share
+from scores.analysis import bar_patterns, copied_share, is_held_drone, read_sections, worst_copied_share
 from scores.styles import style_names
 from scores.transforms import BASS_DRUM_KEY, SNARE_KEY
 
 PIECES = ("sonnerie", "trionfo", "laurel", "chorale", "piano")  # the scores and the sample files
+SCORES = ("sonnerie", "trionfo", "laurel")
+FIVE = ("ominous", "dissonant", "nightmare", "march", "cue")
 
 
 @pytest.mark.parametrize("style", style_names())
@@ -20,6 +23,58 @@ def test_no_added_layer_repeats_more_than_half_its_bars_over_any_passage_of_17_b
             continue
         worst = worst_copied_share(bar_patterns(styled, part.name))
         assert worst <= 0.5, f"{part.name}: {worst:.2f}"
+
+
+@pytest.mark.parametrize("style", FIVE)
+@pytest.mark.parametrize("piece", SCORES)
+def test_no_part_or_layer_of_the_scores_repeats_more_than_half_its_bars_over_any_passage_of_17_bars_or_more(
+        piece, style, arrange_piece):
+    styled = arrange_piece(piece, style)
+    checked = 0
+    for part in styled.parts:
+        # the ground (the Sonnerie's bells, Marais's D-F-E) is kept as written; a held drone holds, it is no figure
+        if part.role == "ground" or is_held_drone(styled, part.name):
+            continue
+        patterns = bar_patterns(styled, part.name)
+        if any(patterns):
+            checked += 1
+            worst = worst_copied_share(patterns)
+            assert worst <= 0.5, f"{part.name}: {worst:.2f}"
+    assert checked >= 2
+
+
+def test_the_sonnerie_ominous_pedal_moves_and_repeats_at_most_half_its_bars_over_the_whole_piece(arrange_piece):
+    styled = arrange_piece("sonnerie", "ominous")
+    assert not is_held_drone(styled, "pedal")  # it moves with the bass: a figure, measured as one
+    assert copied_share(bar_patterns(styled, "pedal")) <= 0.5
+
+
+@pytest.mark.parametrize("style", ["ominous", "dissonant"])
+def test_the_trionfo_ostinati_follow_the_form_and_stay_recognisable(style, arrange_piece, source_piece):
+    plain, styled = source_piece("trionfo"), arrange_piece("trionfo", style)
+    bars = plain.bar_starts()
+    for part in ("piano", "timpani"):
+        written, varied = bar_patterns(plain, part), bar_patterns(styled, part)
+        played = [i for i, p in enumerate(written) if p is not None]
+        kept = sum(written[i] == varied[i] for i in played)
+        assert 0.25 * len(played) <= kept <= 0.75 * len(played), part  # the figure, and its variations
+
+        def octave_away(i, written=written, varied=varied):
+            a, b = written[i], varied[i]
+            return b is not None and a != b and [x[:2] for x in a] == [x[:2] for x in b] and all(
+                (y[2] - x[2]) % 12 == 0 for x, y in zip(a, b, strict=True))
+
+        cadences, changed, shifted = 0, 0, 0
+        for sec in read_sections(plain):
+            inside = [i for i, b in enumerate(bars) if sec.start <= b < sec.stop and written[i] is not None]
+            for k in range(0, len(inside) - 3, 4):  # the phrases of four bars
+                cadences += 1
+                changed += varied[inside[k + 3]] != written[inside[k + 3]]
+                shifted += any(octave_away(i) for i in inside[k:k + 4])
+        assert changed >= 0.7 * cadences, part  # a change at the cadence
+        assert shifted >= 0.3 * cadences, part  # a new register within the phrase
+        for i in played:  # never a pitch class the bar as written does not play
+            assert {x[2] % 12 for x in varied[i] or ()} <= {x[2] % 12 for x in written[i]}, (part, i)
 
 
 def test_the_ominous_pedal_moves_with_the_bass_and_the_sections(arrange_piece):

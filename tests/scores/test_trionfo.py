@@ -216,8 +216,8 @@ def test_each_part_stays_in_its_range(score):
 
 def test_parts_have_their_programs_channels_and_roles(score):
     assert {(p.name, p.channel, p.program, p.role) for p in score.parts} == {
-        ("choir", 0, 52, "melody"), ("piano", 1, 0, "ground"), ("timpani", 2, 47, "bass"),
-        ("drone", 3, 48, "pedal"), ("celesta", 4, 8, "inner"), ("drums", 9, 0, "drums")}
+        ("choir", 0, 52, "melody"), ("piano", 1, 0, "ostinato"), ("timpani", 2, 47, "bass"),
+        ("drone", 3, 48, "pedal"), ("celesta", 4, 8, "inner"), ("drums", 9, 0, "ostinato")}
 
 
 def test_two_builds_are_identical(score):

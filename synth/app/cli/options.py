@@ -152,8 +152,18 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
 
 
 def source_from_args(args: argparse.Namespace):
-    """(display name, MIDI file) of the piece a command names, arranged in its --style."""
-    return open_source(args.source, args.style, seed=args.seed, tempo_scale=args.tempo_scale)
+    """(display name, MIDI file) of the piece a command names, arranged in its --style for the cards of its
+    --model and --voices, where the command has them."""
+    return open_source(args.source, args.style, seed=args.seed, tempo_scale=args.tempo_scale,
+                       voices=voices_from_args(args))
+
+
+def voices_from_args(args: argparse.Namespace) -> int | None:
+    """The channel cards a command's --voices or --model gives (None for a command without them)."""
+    if getattr(args, "voices", None):
+        return args.voices
+    model = getattr(args, "model", None)
+    return PROFILES[model].n_voices if model in PROFILES else None
 
 
 def add_voice_options(parser: argparse.ArgumentParser) -> None:

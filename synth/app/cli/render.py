@@ -19,6 +19,7 @@ from synth.app.cli.options import (
     positive_seconds,
     source_from_args,
     voice_set_from_args,
+    voices_from_args,
 )
 from synth.app.cli.reports import Progress, summary_line, too_long_message
 from synth.app.limits import (
@@ -159,7 +160,8 @@ def _render_one(args: argparse.Namespace) -> int:
 def _packed_source(source: str, rate_hz: int, args: argparse.Namespace):
     """(packed events, display name) of a piece in its --style; the parsed file is let go before the
     render, so that the memory it takes does not stay for the whole render."""
-    name, midi = open_source(source, args.style, seed=args.seed, tempo_scale=args.tempo_scale)
+    name, midi = open_source(source, args.style, seed=args.seed, tempo_scale=args.tempo_scale,
+                             voices=voices_from_args(args))
     return pack_events(midi, rate_hz), name
 
 
