@@ -991,6 +991,7 @@ def moving_pedal(score: Score, *, velocity: int = 44, program: int = 19, low_key
 
 # Snare bars of a 2/4 march (beats into the bar, weight of the velocity): the dotted figure and its
 # variants; the fills that end a phrase; the key each stroke of a variant plays on (snare, else side stick).
+MARCH_FIGURE_BEATS = 2.0  # every figure below fills two beats, a 2/4 bar
 MARCH_BARS = (
     ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.75, 0.55)),
     ((0.0, 1.0), (0.75, 0.55), (1.0, 0.8), (1.5, 0.5), (1.75, 0.55)),
@@ -1062,7 +1063,7 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
     key_at = _key_finder(score)
     drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
     first = min((n.start for n in score.notes if n.part not in drums), default=score.notes[0].start)
-    bars = score.bar_starts() or [0]
+    bars = _march_units(score)  # each two-beat unit takes a figure: a 4/4 bar two
     stroke = score.ticks(0.25)
     snare_fresh, timp_fresh = _Fresh(score), _Fresh(score)
     added: list[Note] = []
@@ -1140,6 +1141,17 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
     return score.with_notes([*score.notes, *_fit(score, added, max_voices)], parts)
 
 
+def _march_units(score: Score) -> list[int]:
+    """Where the march's two-beat figures start: on every bar, and in a bar of four beats or more on
+    each of its two-beat halves too (a 2/4 bar is one unit, a 4/4 bar two)."""
+    figure = score.ticks(MARCH_FIGURE_BEATS)
+    starts = score.bar_starts() or [0]
+    units = []
+    for start, stop in zip(starts, [*starts[1:], max(score.end, starts[-1] + 1)], strict=True):
+        units += [start + k * figure for k in range(max(1, (stop - start) // figure))]
+    return units
+
+
 def march_introduction(score: Score, *, bars: int = 4, snare_velocity: int = 76) -> Score:
     """A march's introduction: `bars` bars of the drums alone before the piece, a dotted figure growing from
     p to f and a fill into the first bar; everything else (notes, tempo, metre and key changes, section marks,
@@ -1160,13 +1172,18 @@ def march_introduction(score: Score, *, bars: int = 4, snare_velocity: int = 76)
         kit = part.name
     moved = [Note(n.start + shift, n.duration, n.pitch, n.velocity, n.part) for n in score.notes]
     stroke = score.ticks(0.25)
+    # The figures span two beats: a longer bar (4/4) plays them one after another, the fill last.
+    figure_ticks = score.ticks(MARCH_FIGURE_BEATS)
+    per_bar = max(1, bar // figure_ticks)
     for i in range(bars):
-        figure = MARCH_FILLS[0] if i == bars - 1 else MARCH_BARS[i % 2]
         level = 0.45 + 0.55 * i / max(bars - 1, 1)
-        for beats, weight in figure:
-            t = i * bar + score.ticks(beats)
-            if t < (i + 1) * bar:
-                moved.append(Note(t, stroke, SNARE_KEY, _velocity(snare_velocity * weight * level), kit))
+        for k in range(per_bar):
+            last = i == bars - 1 and k == per_bar - 1
+            figure = MARCH_FILLS[0] if last else MARCH_BARS[(i * per_bar + k) % 2]
+            for beats, weight in figure:
+                t = i * bar + k * figure_ticks + score.ticks(beats)
+                if t < (i + 1) * bar:
+                    moved.append(Note(t, stroke, SNARE_KEY, _velocity(snare_velocity * weight * level), kit))
         moved.append(Note(i * bar, stroke, BASS_DRUM_KEY, _velocity(snare_velocity * level), kit))
 
     def later(tick: int) -> int:

@@ -70,6 +70,21 @@ def test_the_march_opens_with_four_bars_of_drums_alone(arrange_piece):
     assert march.sections[0] == (0, "introduction")
 
 
+@pytest.mark.parametrize("style", ["march", "nightmare"])
+@pytest.mark.parametrize("piece", SCORES)
+def test_the_march_drums_strike_every_beat_of_the_introduction_and_nine_in_ten_after_it(piece, style, arrange_piece):
+    # The snare's figures fill two beats: a 4/4 bar (the Trionfo's) takes two of them, not one and a
+    # half bar of silence.
+    march = arrange_piece(piece, style)
+    beat = march.ticks(1.0)
+    drums = {p.name for p in march.parts if p.is_drums}
+    struck = {n.start // beat for n in march.notes if n.part in drums}
+    intro = min(n.start for n in march.notes if n.part not in drums) // beat
+    assert intro >= 8 and all(b in struck for b in range(intro))
+    body = range(intro, march.end // beat)
+    assert sum(b in struck for b in body) >= 0.9 * len(body)
+
+
 @pytest.mark.parametrize("piece", ["sonnerie", "laurel"])
 def test_the_march_plays_its_trio_lighter_on_the_side_stick_without_crashes(piece, arrange_piece):
     from scores.transforms import CRASH_KEY, SIDE_STICK_KEY, SNARE_KEY
