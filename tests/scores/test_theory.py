@@ -75,7 +75,8 @@ def test_the_score_model_does_not_import_the_analysis_that_imports_it():
     assert "scores.score" in _imports(SCORES / "analysis.py")
 
 
-@pytest.mark.parametrize("module", ["score", "notation", "sonnerie", "laurel", "trionfo", "transforms"])
+@pytest.mark.parametrize("module", ["score", "notation", "sonnerie", "laurel", "trionfo", "variation",
+                                    *(f"transforms/{p.stem}" for p in sorted((SCORES / "transforms").glob("*.py")))])
 def test_no_module_keeps_a_pitch_class_table_or_a_chord_of_its_own(module):
     tree = ast.parse((SCORES / f"{module}.py").read_text())
     classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
