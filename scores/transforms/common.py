@@ -78,6 +78,17 @@ def _add_part(score: Score, name: str, **fields) -> Part | None:
     return Part(_unique_name(score, name), channel, **fields)
 
 
+def _drum_kit(score: Score) -> tuple[str, list[Part]]:
+    """The part a style's drums join, and the parts with it: the score's first drum part, else a new
+    "snare" part on the drum channel."""
+    parts = list(score.parts)
+    drum_parts = [p for p in parts if p.channel == DRUM_CHANNEL]
+    if drum_parts:
+        return drum_parts[0].name, parts
+    part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
+    return part.name, [*parts, part]
+
+
 def _bars_from(score: Score, tick: int) -> list[int]:
     """The bar lines from the bar holding `tick` to the end."""
     bars = score.bar_starts()

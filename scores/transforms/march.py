@@ -16,6 +16,7 @@ from scores.transforms.common import (
     SNARE_KEY,
     TIMPANI_LOW_KEY,
     TIMPANI_PROGRAM,
+    _drum_kit,
     _fit,
     _key_finder,
     _sections_of,
@@ -82,14 +83,7 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
     trio_section = _trio(sections)
     trios = {s.start for s in sections if "trio" in s.name.lower()} or (
         {trio_section.start} if trio_section is not None else set())
-    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
-    parts = list(score.parts)
-    if drum_parts:
-        kit = drum_parts[0].name
-    else:
-        kit_part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
-        parts.append(kit_part)
-        kit = kit_part.name
+    kit, parts = _drum_kit(score)
     timp: Part | None = None
     if timpani:
         channel = score.free_channel()
@@ -198,14 +192,7 @@ def march_introduction(score: Score, *, bars: int = 4, snare_velocity: int = 76)
         return score
     bar = score.bar_ticks(*score.metre_at(0))
     shift = bars * bar
-    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
-    parts = list(score.parts)
-    if drum_parts:
-        kit = drum_parts[0].name
-    else:
-        part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
-        parts.append(part)
-        kit = part.name
+    kit, parts = _drum_kit(score)
     moved = [Note(n.start + shift, n.duration, n.pitch, n.velocity, n.part) for n in score.notes]
     stroke = score.ticks(0.25)
     # The figures span two beats: a longer bar (4/4) plays them one after another, the fill last.

@@ -18,6 +18,7 @@ from scores.transforms.common import (
     TransformError,
     _bars_from,
     _copy_onto_new_part,
+    _drum_kit,
     _fit,
     _heard,
     _key_finder,
@@ -27,7 +28,6 @@ from scores.transforms.common import (
     _unique_name,
     _velocity,
 )
-from synth.midi import DRUM_CHANNEL
 
 # --- time ---------------------------------------------------------------------------------------------
 
@@ -205,14 +205,7 @@ def march_ostinato(score: Score, *, snare_velocity: int = 80, timpani_velocity: 
     dominant on the second; with no channel free the timpani are left out. Strokes that would make more
     than `max_voices` notes sound at once are left out too.
     """
-    drum_parts = [p for p in score.parts if p.channel == DRUM_CHANNEL]
-    parts = list(score.parts)
-    if drum_parts:
-        snare = drum_parts[0].name
-    else:
-        part = Part(_unique_name(score, "snare"), DRUM_CHANNEL, role="drums", volume=100)
-        parts.append(part)
-        snare = part.name
+    snare, parts = _drum_kit(score)
     if not score.notes:
         return score
     key_at = _key_finder(score)
