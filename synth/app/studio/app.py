@@ -4,7 +4,7 @@ Starlette because it is small, well kept and typed, serves static files and WebS
 app, and lets tests drive the whole app in process (starlette.testclient) as well as over a socket;
 uvicorn because it is Starlette's reference server and runs in a thread for the tests. FastAPI
 would add request models and docs pages the studio does not need; aiohttp would bring a second
-HTTP stack beside httpx.
+HTTP stack beside httpx2 (what starlette.testclient drives).
 """
 
 from __future__ import annotations

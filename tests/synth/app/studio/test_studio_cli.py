@@ -11,7 +11,7 @@ import pytest
 
 
 def test_liquidsky_studio_prints_its_url_with_the_token_first_and_stops_on_ctrl_c(tmp_path):
-    httpx = pytest.importorskip("httpx")
+    httpx = pytest.importorskip("httpx2")
     pytest.importorskip("uvicorn", reason="the studio extra is not installed (pip install '.[studio]')")
     env = dict(os.environ, LIQUIDSKY_VOICE_DIR=str(tmp_path / "voices"))
     proc = subprocess.Popen([sys.executable, "-m", "synth", "studio", "--no-browser", "--port", "0"],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the studio extra is not installed (pip install '.[studio]')")
-pytest.importorskip("httpx", reason="httpx is not installed (pip install '.[test]')")
+pytest.importorskip("httpx2", reason="httpx2 is not installed (pip install '.[test]')")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 from starlette.testclient import TestClient  # noqa: E402
