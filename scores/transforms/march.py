@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from scores.score import Key, Note, Part, Score
+from scores.score import Key, Note, Score
 from scores.transforms.common import (
     BASS_DRUM_KEY,
     CMI_VOICES,
@@ -16,11 +16,11 @@ from scores.transforms.common import (
     SNARE_KEY,
     TIMPANI_LOW_KEY,
     TIMPANI_PROGRAM,
+    _add_part,
     _drum_kit,
     _fit,
     _key_finder,
     _sections_of,
-    _unique_name,
     _velocity,
 )
 from scores.transforms.layers import _Fresh, _phrases_of
@@ -84,12 +84,9 @@ def march_drums(score: Score, *, snare_velocity: int = 76, timpani_velocity: int
     trios = {s.start for s in sections if "trio" in s.name.lower()} or (
         {trio_section.start} if trio_section is not None else set())
     kit, parts = _drum_kit(score)
-    timp: Part | None = None
-    if timpani:
-        channel = score.free_channel()
-        if channel is not None:
-            timp = Part(_unique_name(score, "timpani"), channel, TIMPANI_PROGRAM, role="drums", volume=100)
-            parts.append(timp)
+    timp = _add_part(score, "timpani", program=TIMPANI_PROGRAM, role="drums", volume=100) if timpani else None
+    if timp is not None:
+        parts.append(timp)
     key_at = _key_finder(score)
     drums = {p.name for p in score.parts if p.channel == DRUM_CHANNEL}
     first = min((n.start for n in score.notes if n.part not in drums), default=score.notes[0].start)

@@ -9,13 +9,14 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from scores.score import Key, Note, Part, Score
+from scores.score import Key, Note, Score
 from scores.transforms.common import (
     CMI_VOICES,
     SNARE_KEY,
     TIMPANI_LOW_KEY,
     TIMPANI_PROGRAM,
     TransformError,
+    _add_part,
     _bars_from,
     _copy_onto_new_part,
     _drum_kit,
@@ -25,7 +26,6 @@ from scores.transforms.common import (
     _shifted_copies,
     _targets,
     _top_notes,
-    _unique_name,
     _velocity,
 )
 
@@ -210,12 +210,9 @@ def march_ostinato(score: Score, *, snare_velocity: int = 80, timpani_velocity: 
         return score
     key_at = _key_finder(score)
     bars = _bars_from(score, min(n.start for n in score.notes))
-    timp: Part | None = None
-    if timpani:
-        channel = score.free_channel()
-        if channel is not None:
-            timp = Part(_unique_name(score, "timpani"), channel, TIMPANI_PROGRAM, role="drums", volume=100)
-            parts.append(timp)
+    timp = _add_part(score, "timpani", program=TIMPANI_PROGRAM, role="drums", volume=100) if timpani else None
+    if timp is not None:
+        parts.append(timp)
     added: list[Note] = []
     stroke = score.ticks(0.25)  # a sixteenth: the snare's sound is its own decay, whatever the key's length
     for i, bar in enumerate(bars):
