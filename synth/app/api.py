@@ -18,7 +18,7 @@ import numpy as np
 
 from scores.arrange import arrange_midi
 from scores.styles import get_style
-from synth.app.sources import open_source, piece_voice_set
+from synth.app.sources import cards_of, open_source, piece_voice_set
 from synth.engine import Engine, check_rate_hz
 from synth.midifile import pack_events, read_midi
 from synth.offline import DEFAULT_BLOCK_FRAMES, render_events, render_to_file
@@ -44,8 +44,9 @@ class Rendered(NamedTuple):
 
 
 def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
-              tempo_scale: float = 1.0) -> tuple[str, mido.MidiFile]:
-    """(display name, mido.MidiFile) for any source `synth.render` takes, arranged in `style` if given.
+              tempo_scale: float = 1.0, voices: int | None = None) -> tuple[str, mido.MidiFile]:
+    """(display name, mido.MidiFile) for any source `synth.render` takes, arranged in `style` if given (for
+    a CMI of `voices` cards, 8 by default).
 
     Paths and names go through synth.app.sources.open_source (built-in pieces, scores, MIDI files,
     Page R songs); bytes are a MIDI file's contents; a pretty_midi.PrettyMIDI is written out
@@ -60,7 +61,7 @@ def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
     TypeError: source must be a path, bytes, a mido.MidiFile, ... not float
     """
     if isinstance(source, (str, os.PathLike)):
-        return open_source(source, style, seed=seed, tempo_scale=tempo_scale)
+        return open_source(source, style, seed=seed, tempo_scale=tempo_scale, voices=voices)
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, midi = "bytes", read_midi(bytes(source))
     elif _is_pretty_midi(source):
@@ -75,7 +76,8 @@ def open_midi(source: Any, style: str | None = None, *, seed: int = 0,
         return name, midi
 
     get_style(style or "plain")
-    return f"{name} ({style or 'plain'})", arrange_midi(midi, style or "plain", seed=seed, tempo_scale=tempo_scale)
+    return f"{name} ({style or 'plain'})", arrange_midi(midi, style or "plain", seed=seed, tempo_scale=tempo_scale,
+                                                          voices=voices)
 
 
 def _is_pretty_midi(source: Any) -> bool:
@@ -128,7 +130,8 @@ def stream(source: Any, *, block_frames: int = DEFAULT_BLOCK_FRAMES, rate_hz: in
         raise TypeError(f"block_frames must be a whole number, not {type(block_frames).__name__}")
     if block_frames < 1:
         raise ValueError(f"block_frames must be at least 1, not {block_frames}")
-    _, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale)
+    _, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale,
+                        voices=cards_of(model, n_voices))
     voices = _piece_voices(source, voices)
     events = pack_events(midi, rate_hz)  # 13 bytes an event; the parsed file is let go
     del midi
@@ -152,7 +155,8 @@ def render_file(source: Any, out_path: str | os.PathLike, *, rate_hz: int = 4410
     True
     """
     rate_hz = check_rate_hz(rate_hz)
-    name, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale)
+    name, midi = open_midi(source, style, seed=seed, tempo_scale=tempo_scale,
+                        voices=cards_of(model, n_voices))
     voices = _piece_voices(source, voices)
     return render_to_file(pack_events(midi, rate_hz), out_path, rate_hz=rate_hz, model=model, n_voices=n_voices,
                           voices=voices, name=name, **options)

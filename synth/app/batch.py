@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from synth.app import outputs
-from synth.app.sources import builtin_names, open_source, piece_voice_set
+from synth.app.sources import builtin_names, cards_of, open_source, piece_voice_set
 from synth.errors import one_line, user_errors
+from synth.hardware import DEFAULT_PROFILE
 from synth.catalog import parse_channel_voice
 from synth.midifile import pack_events
 from synth.offline import render_to_file
@@ -139,7 +140,8 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None,
     """Render one job; a failure comes back as a Result with its message, never as an exception
     (except an interruption, which stops the whole batch)."""
     try:
-        name, midi = open_source(job.source, job.style, seed=job.seed, tempo_scale=job.tempo_scale)
+        cards = cards_of(job.options.get("model", DEFAULT_PROFILE), job.options.get("n_voices"))
+        name, midi = open_source(job.source, job.style, seed=job.seed, tempo_scale=job.tempo_scale, voices=cards)
         # Packed, and the parsed file let go: the render's memory hardly grows with the song.
         events = pack_events(midi, job.options["rate_hz"])
         del midi

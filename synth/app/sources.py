@@ -14,6 +14,7 @@ from scores.arrange import arrange_midi, is_score, score_midi
 from scores.styles import get_style
 from synth.demo import demo_midi
 from synth.catalog import find_voice, read_program_map, voice_set
+from synth.hardware import get_profile
 from synth.midifile import read_midi
 from synth.pager import load_song, song_channel_voices, song_to_midi
 from synth.pager.fileformat import field_line
@@ -64,6 +65,12 @@ def open_source(name_or_path: str | os.PathLike, style: str | None = None, *, se
         label += f", tempo x{tempo_scale:g}"
     return f"{display} ({label})", arrange_midi(midi, style or "plain", seed=seed, tempo_scale=tempo_scale,
                                                 voices=voices)
+
+
+def cards_of(model: str, n_voices: int | None = None) -> int:
+    """The channel cards a render on `model` with `n_voices` (None: the model's own) has: what a style fits
+    its arrangement to (open_source's `voices`)."""
+    return n_voices or get_profile(model).n_voices
 
 
 def _open_plain(name: str) -> tuple[str, mido.MidiFile]:

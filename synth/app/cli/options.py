@@ -7,7 +7,7 @@ import argparse
 import os
 
 from synth.app.limits import SEED_MAX, TEMPO_SCALE_MAX, TEMPO_SCALE_MIN, VOICES_MAX, VOICES_MIN
-from synth.app.sources import open_source, piece_voice_set
+from synth.app.sources import cards_of, open_source, piece_voice_set
 from synth.hardware import DEFAULT_PROFILE, PROFILES
 from synth.catalog import parse_channel_voice
 
@@ -160,10 +160,8 @@ def source_from_args(args: argparse.Namespace):
 
 def voices_from_args(args: argparse.Namespace) -> int | None:
     """The channel cards a command's --voices or --model gives (None for a command without them)."""
-    if getattr(args, "voices", None):
-        return args.voices
-    model = getattr(args, "model", None)
-    return PROFILES[model].n_voices if model in PROFILES else None
+    voices, model = getattr(args, "voices", None), getattr(args, "model", None)
+    return cards_of(model, voices) if model is not None else voices
 
 
 def add_voice_options(parser: argparse.ArgumentParser) -> None:

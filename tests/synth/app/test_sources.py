@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import mido
 import pytest
@@ -123,3 +124,34 @@ def test_unknown_name_raises_a_one_line_error_listing_the_builtins_and_scores(tm
 def test_directory_is_refused_by_name(tmp_path):
     with pytest.raises(SourceError, match="is a directory"):
         open_source(str(tmp_path))
+
+
+def test_a_style_is_fitted_to_the_cards_of_the_model_or_the_voices_asked_for():
+    from synth.app.sources import cards_of
+
+    assert (cards_of("iix"), cards_of("iii"), cards_of("iii", 6)) == (8, 16, 6)
+
+    def notes(midi: mido.MidiFile) -> int:
+        return sum(m.type == "note_on" and m.velocity > 0 for track in midi.tracks for m in track)
+
+    # the nightmare Trionfo would need far more than eight cards: fitted to sixteen it keeps more notes
+    assert notes(open_source("trionfo", "nightmare", voices=16)[1]) > notes(open_source("trionfo", "nightmare")[1])
+
+
+@pytest.mark.parametrize("front", ["api", "batch"])
+def test_every_front_arranges_for_the_cards_its_render_has(front, monkeypatch, tmp_path):
+    import synth.app.api as api
+    import synth.app.batch as batch
+
+    asked = []
+    module = api if front == "api" else batch
+    real = module.open_source
+    monkeypatch.setattr(module, "open_source", lambda *a, **k: asked.append(k.get("voices")) or real(*a, **k))
+    if front == "api":
+        api.render("demo", rate_hz=8000, model="iii", style="ominous")
+        api.render("demo", rate_hz=8000, model="iii", n_voices=5, style="ominous")
+    else:
+        for i, options in enumerate(({"model": "iii"}, {"model": "iii", "n_voices": 5})):
+            job = batch.Job(i, "demo", os.fspath(tmp_path / f"{i}.wav"), {"rate_hz": 8000, **options}, style="ominous")
+            assert batch.run_job(job).ok
+    assert asked == [16, 5]
